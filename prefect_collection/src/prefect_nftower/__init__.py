@@ -1,0 +1,1 @@
+"""Prefect collection for Nextflow Tower / Seqera Platform."""
