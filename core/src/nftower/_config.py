@@ -1,0 +1,213 @@
+"""Client configuration: :class:`TowerConfig` and its environment-variable defaults.
+
+The configuration is a frozen value object. Both clients, the Airflow hook and the Prefect block
+build one and pass it around; nothing in it is resolved over the network (an ``"org/workspace"``
+name is resolved lazily by the client on first use).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ._exceptions import TowerConfigError
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_RATE_LIMIT",
+    "DEFAULT_RATE_LIMIT_WINDOW",
+    "DEFAULT_TIMEOUT",
+    "ENV_API_ENDPOINT",
+    "ENV_RATE_LIMIT_BACKEND",
+    "ENV_TOKEN",
+    "ENV_WORKSPACE",
+    "TowerConfig",
+]
+
+DEFAULT_API_URL = "https://api.cloud.seqera.io"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_RETRIES = 5
+DEFAULT_RATE_LIMIT = 20
+DEFAULT_RATE_LIMIT_WINDOW = 1.0
+DEFAULT_ACCEPT_VERSION = "1"
+
+ENV_API_ENDPOINT = "TOWER_API_ENDPOINT"
+ENV_TOKEN = "TOWER_ACCESS_TOKEN"
+ENV_WORKSPACE = "TOWER_WORKSPACE_ID"
+ENV_RATE_LIMIT_BACKEND = "NFTOWER_RATE_LIMIT_BACKEND"
+
+_WORKSPACE_NAME = re.compile(r"^(?P<org>[^/\s]+)/(?P<workspace>[^/\s]+)$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TowerConfig:
+    """Connection settings for a Tower / Seqera Platform API.
+
+    The token is kept out of ``repr()`` and ``str()``. ``workspace`` is a numeric workspace id
+    (``int`` or digits) or an ``"org/workspace"`` name, resolved by the client on first use.
+
+    Example:
+        >>> cfg = TowerConfig(token="secret", workspace="42")
+        >>> cfg.workspace, cfg.api_url
+        (42, 'https://api.cloud.seqera.io')
+        >>> "secret" in repr(cfg)
+        False
+        >>> TowerConfig(token="t", workspace="acme/prod").workspace_name
+        ('acme', 'prod')
+    """
+
+    token: str = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    workspace: int | str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    rate_limit_window: float = DEFAULT_RATE_LIMIT_WINDOW
+    rate_limit_backend: str | None = None
+    accept_version: str = DEFAULT_ACCEPT_VERSION
+    ui_url: str | None = None
+    user_agent: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.token, str) or not self.token.strip():
+            raise TowerConfigError(
+                f"No Tower access token: pass token=... or set {ENV_TOKEN} "
+                "(create one under 'Your tokens' in the Tower web UI)."
+            )
+        if self.token != self.token.strip():
+            object.__setattr__(self, "token", self.token.strip())
+        object.__setattr__(self, "api_url", _normalise_url(self.api_url, "api_url"))
+        if self.ui_url is not None:
+            object.__setattr__(self, "ui_url", _normalise_url(self.ui_url, "ui_url"))
+        object.__setattr__(self, "workspace", _parse_workspace(self.workspace))
+        _check_number("timeout", self.timeout, minimum=0.0, exclusive=True)
+        _check_number("rate_limit_window", self.rate_limit_window, minimum=0.0, exclusive=True)
+        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int):
+            raise TowerConfigError(f"max_retries must be an integer >= 0, got {self.max_retries!r}")
+        if self.max_retries < 0:
+            raise TowerConfigError(f"max_retries must be >= 0, got {self.max_retries}")
+        if isinstance(self.rate_limit, bool) or not isinstance(self.rate_limit, int):
+            raise TowerConfigError(f"rate_limit must be an integer >= 1, got {self.rate_limit!r}")
+        if self.rate_limit < 1:
+            raise TowerConfigError(f"rate_limit must be >= 1, got {self.rate_limit}")
+        object.__setattr__(self, "accept_version", str(self.accept_version).strip())
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, /, **overrides: Any) -> TowerConfig:
+        """Build a configuration from ``TOWER_*`` environment variables plus overrides.
+
+        ``TOWER_API_ENDPOINT`` (default ``https://api.cloud.seqera.io``), ``TOWER_ACCESS_TOKEN``
+        (required unless ``token=`` is given), ``TOWER_WORKSPACE_ID`` (id or ``"org/workspace"``)
+        and ``NFTOWER_RATE_LIMIT_BACKEND``. Overrides that are ``None`` fall back to the
+        environment.
+
+        Example:
+            >>> cfg = TowerConfig.from_env({"TOWER_ACCESS_TOKEN": "t"}, workspace=7)
+            >>> cfg.workspace
+            7
+        """
+        environ = os.environ if env is None else env
+        unknown = set(overrides) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise TowerConfigError(f"Unknown TowerConfig option(s): {', '.join(sorted(unknown))}")
+        values = {key: value for key, value in overrides.items() if value is not None}
+        from_env = {
+            "api_url": environ.get(ENV_API_ENDPOINT),
+            "token": environ.get(ENV_TOKEN),
+            "workspace": environ.get(ENV_WORKSPACE),
+            "rate_limit_backend": environ.get(ENV_RATE_LIMIT_BACKEND),
+        }
+        for key, value in from_env.items():
+            if key not in values and value is not None and value.strip():
+                values[key] = value.strip()
+        values.setdefault("token", "")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> TowerConfig:
+        """Return a copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def workspace_id(self) -> int | None:
+        """The workspace id when configured numerically, else ``None``."""
+        return self.workspace if isinstance(self.workspace, int) else None
+
+    @property
+    def workspace_name(self) -> tuple[str, str] | None:
+        """``(org, workspace)`` when configured by name, else ``None``."""
+        if isinstance(self.workspace, str):
+            match = _WORKSPACE_NAME.match(self.workspace)
+            if match:
+                return match["org"], match["workspace"]
+        return None
+
+    @property
+    def web_url(self) -> str:
+        """Base URL of the web UI: ``ui_url`` or the API URL without ``api.`` / ``/api``.
+
+        Example:
+            >>> TowerConfig(token="t").web_url
+            'https://cloud.seqera.io'
+            >>> TowerConfig(token="t", api_url="https://tower.example.org/api/").web_url
+            'https://tower.example.org'
+        """
+        if self.ui_url:
+            return self.ui_url
+        parts = urlsplit(self.api_url)
+        host = parts.netloc
+        if host.startswith("api."):
+            host = host[len("api.") :]
+        path = parts.path
+        if path.endswith("/api"):
+            path = path[: -len("/api")]
+        return urlunsplit((parts.scheme, host, path, "", "")).rstrip("/")
+
+
+def _normalise_url(value: object, name: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TowerConfigError(f"{name} must be a non-empty URL, got {value!r}")
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise TowerConfigError(
+            f"{name} must be an http(s) URL such as {DEFAULT_API_URL}, got {value!r}"
+        )
+    if parts.query or parts.fragment:
+        raise TowerConfigError(f"{name} must not contain a query string or fragment: {value!r}")
+    return url
+
+
+def _parse_workspace(value: object) -> int | str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise TowerConfigError(f"workspace must be an id or 'org/workspace', got {value!r}")
+    if isinstance(value, int):
+        if value <= 0:
+            raise TowerConfigError(f"workspace id must be a positive integer, got {value}")
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if text.isdigit():
+            return _parse_workspace(int(text))
+        if _WORKSPACE_NAME.match(text):
+            return text
+    raise TowerConfigError(
+        f"workspace must be a numeric workspace id or 'org/workspace' (for example "
+        f"'acme/production'), got {value!r}"
+    )
+
+
+def _check_number(name: str, value: object, *, minimum: float, exclusive: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TowerConfigError(f"{name} must be a number, got {value!r}")
+    if value < minimum or (exclusive and value == minimum):
+        raise TowerConfigError(f"{name} must be > {minimum}, got {value}")

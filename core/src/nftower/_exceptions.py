@@ -1,0 +1,303 @@
+"""Errors raised by nftower.
+
+Every error says what failed in words a person can act on; API errors carry the HTTP status, the
+operation (``"GET /workflow/{workflowId}"``), the server's message and its Error ID. No error ever
+contains the access token. All errors pickle (Prefect stores them in states, Airflow ships them
+between processes).
+
+```
+TowerError                         base; .message, .operation
+├── TowerConfigError (ValueError)  bad input or missing token, raised before any call
+├── TowerAPIError                  HTTP error: .status_code, .error_id, .message, .operation
+│   ├── BadRequestError            400
+│   ├── AuthenticationError        401 / 403
+│   ├── NotFoundError              404
+│   ├── ConflictError              409
+│   ├── RateLimitError             429 (.retry_after)
+│   └── ServerError                5xx
+├── TowerConnectionError           transport error (.request_sent)
+│   └── TowerTimeoutError          request timeout
+├── LaunchOutcomeUnknownError      launch POST may or may not have reached Tower (.run_name)
+├── WaitTimeoutError               wait() passed its timeout (.workflow_id, .last_status)
+└── WorkflowFailedError            run ended FAILED / CANCELLED / UNKNOWN too long
+```
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._models import Task
+
+__all__ = [
+    "ERROR_CLASSES",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "LaunchOutcomeUnknownError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "TowerAPIError",
+    "TowerConfigError",
+    "TowerConnectionError",
+    "TowerError",
+    "TowerTimeoutError",
+    "WaitTimeoutError",
+    "WorkflowFailedError",
+    "api_error",
+    "parse_error_id",
+]
+
+_ERROR_ID = re.compile(r"\s*[-:,;(]?\s*Error ID:\s*(?P<id>[A-Za-z0-9_-]+)\)?\s*\.?\s*$")
+
+AUTH_HINT = (
+    "the access token is invalid or expired, or this endpoint is not available for this "
+    "token / workspace (check the token, TOWER_WORKSPACE_ID and TOWER_API_ENDPOINT)"
+)
+
+
+def parse_error_id(message: str | None) -> tuple[str, str | None]:
+    """Split ``"... - Error ID: <id>"`` into ``(message without the id, id)``.
+
+    Example:
+        >>> parse_error_id("Unexpected error - Error ID: 54apnFENQxbvCr23JaIjLb")
+        ('Unexpected error', '54apnFENQxbvCr23JaIjLb')
+        >>> parse_error_id("Plain message")
+        ('Plain message', None)
+    """
+    if not message:
+        return "", None
+    match = _ERROR_ID.search(message)
+    if not match:
+        return message.strip(), None
+    return message[: match.start()].strip(), match["id"]
+
+
+class TowerError(Exception):
+    """Base class of every nftower error (``.message``, ``.operation``)."""
+
+    def __init__(self, message: str, *, operation: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+
+    def _state(self) -> dict[str, Any]:
+        return {"operation": self.operation}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self._state()))
+
+    def __str__(self) -> str:
+        return f"{self.operation}: {self.message}" if self.operation else self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+def _rebuild(cls: type[TowerError], message: str, state: dict[str, Any]) -> TowerError:
+    return cls(message, **state)
+
+
+class TowerConfigError(TowerError, ValueError):
+    """Bad input or configuration (for example a missing token), raised before any call."""
+
+
+class TowerAPIError(TowerError):
+    """Tower answered with an HTTP error (``.status_code``, ``.error_id``, ``.operation``)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        operation: str | None = None,
+        error_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation)
+        self.status_code = status_code
+        self.error_id = error_id
+        self.retry_after = retry_after
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "status_code": self.status_code,
+            "error_id": self.error_id,
+            "retry_after": self.retry_after,
+        }
+
+    def __str__(self) -> str:
+        head = " ".join(str(p) for p in (self.status_code, self.operation) if p is not None)
+        text = f"{head}: {self.message}" if head else self.message
+        return f"{text} (Error ID: {self.error_id})" if self.error_id else text
+
+
+class BadRequestError(TowerAPIError):
+    """400: Tower rejected the request (invalid input)."""
+
+
+class AuthenticationError(TowerAPIError):
+    """401 / 403: token invalid or expired, or the endpoint is not available for it."""
+
+
+class NotFoundError(TowerAPIError):
+    """404 (or no exact match for a name): the object does not exist or is not visible."""
+
+
+class ConflictError(TowerAPIError):
+    """409: the request conflicts with the current state (for example a duplicate name)."""
+
+
+class RateLimitError(TowerAPIError):
+    """429: over the per-token request rate; ``.retry_after`` is the server's hint in seconds."""
+
+
+class ServerError(TowerAPIError):
+    """5xx: Tower (or a proxy in front of it) failed."""
+
+
+class TowerConnectionError(TowerError):
+    """The HTTP exchange failed below HTTP (refused, reset, dropped, invalid response).
+
+    ``request_sent`` is ``False`` only when the request provably never left the client
+    (connection refused or not obtained), so even a non-idempotent call can be retried.
+    """
+
+    def __init__(
+        self, message: str, *, operation: str | None = None, request_sent: bool = True
+    ) -> None:
+        super().__init__(message, operation=operation)
+        self.request_sent = request_sent
+
+    def _state(self) -> dict[str, Any]:
+        return {"operation": self.operation, "request_sent": self.request_sent}
+
+
+class TowerTimeoutError(TowerConnectionError):
+    """The request timed out (connect, read, write or connection-pool timeout)."""
+
+
+class LaunchOutcomeUnknownError(TowerError):
+    """A launch request may or may not have started a run; it is never retried blindly.
+
+    ``run_name`` is the run name that was sent (if any): look it up before launching again,
+    e.g. ``client.find_workflow(run_name)``.
+    """
+
+    def __init__(
+        self, message: str, *, operation: str | None = None, run_name: str | None = None
+    ) -> None:
+        super().__init__(message, operation=operation)
+        self.run_name = run_name
+
+    def _state(self) -> dict[str, Any]:
+        return {"operation": self.operation, "run_name": self.run_name}
+
+
+class WaitTimeoutError(TowerError):
+    """``wait()`` passed its timeout before the run finished (the run keeps going)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        workflow_id: str | None = None,
+        last_status: str | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation)
+        self.workflow_id = workflow_id
+        self.last_status = last_status
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "workflow_id": self.workflow_id,
+            "last_status": self.last_status,
+        }
+
+
+class WorkflowFailedError(TowerError):
+    """A run ended FAILED or CANCELLED, or stayed UNKNOWN too long."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        workflow_id: str | None = None,
+        status: str | None = None,
+        run_url: str | None = None,
+        error_message: str | None = None,
+        exit_status: int | None = None,
+        failed_tasks: Sequence[Task] = (),
+    ) -> None:
+        super().__init__(message, operation=operation)
+        self.workflow_id = workflow_id
+        self.status = status
+        self.run_url = run_url
+        self.error_message = error_message
+        self.exit_status = exit_status
+        self.failed_tasks = list(failed_tasks)
+
+    def _state(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "workflow_id": self.workflow_id,
+            "status": self.status,
+            "run_url": self.run_url,
+            "error_message": self.error_message,
+            "exit_status": self.exit_status,
+            "failed_tasks": self.failed_tasks,
+        }
+
+
+ERROR_CLASSES: dict[int, type[TowerAPIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def api_error(
+    status_code: int,
+    operation: str,
+    server_message: str | None,
+    *,
+    retry_after: float | None = None,
+) -> TowerAPIError:
+    """Build the most specific :class:`TowerAPIError` for an HTTP error status.
+
+    Example:
+        >>> err = api_error(404, "GET /workflow/{workflowId}", "Not found - Error ID: abc123")
+        >>> type(err).__name__, err.error_id
+        ('NotFoundError', 'abc123')
+        >>> str(err)
+        '404 GET /workflow/{workflowId}: Not found (Error ID: abc123)'
+    """
+    message, error_id = parse_error_id(server_message)
+    if status_code >= 500:
+        cls: type[TowerAPIError] = ServerError
+    else:
+        cls = ERROR_CLASSES.get(status_code, TowerAPIError)
+    if not message:
+        message = f"HTTP {status_code} with no error message"
+    if cls is AuthenticationError:
+        message = f"Access denied: {AUTH_HINT}. Server said: {message}"
+    elif cls is RateLimitError and retry_after is not None:
+        message = f"{message} (retry after {retry_after:g} s)"
+    return cls(
+        message,
+        status_code=status_code,
+        operation=operation,
+        error_id=error_id,
+        retry_after=retry_after,
+    )

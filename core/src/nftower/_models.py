@@ -1,0 +1,527 @@
+"""Response models (pydantic v2).
+
+Every field is optional and unknown fields are ignored, as the Tower API docs ask of clients.
+Attributes are snake_case; the camelCase API names work as aliases (``Workflow(runName="x")``).
+Timestamps parse to timezone-aware datetimes (UTC when the server omits the offset). Models are
+built lazily (``defer_build``) so importing nftower stays cheap.
+
+Example:
+    >>> wf = Workflow.model_validate(
+    ...     {"workflow": {"id": "abc", "status": "RUNNING", "runName": "nightly"},
+    ...      "orgName": "acme", "workspaceName": "prod"}
+    ... )
+    >>> wf.id, wf.status.is_active, wf.org_name
+    ('abc', True, 'acme')
+    >>> WorkflowStatus("PAUSED_FOR_LUNCH").is_terminal   # future values parse
+    False
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+__all__ = [
+    "TERMINAL_STATUSES",
+    "ComputeEnv",
+    "JobInfo",
+    "Label",
+    "LaunchConfig",
+    "LogPage",
+    "Pipeline",
+    "ProcessLoad",
+    "Progress",
+    "RunHandle",
+    "ServiceInfo",
+    "Task",
+    "TaskStatus",
+    "TowerModel",
+    "UserInfo",
+    "Workflow",
+    "WorkflowLoad",
+    "WorkflowStatus",
+    "Workspace",
+]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+Timestamp = Annotated[datetime, AfterValidator(_aware)]
+
+
+class TowerModel(BaseModel):
+    """Base of the response models: lenient, snake_case with camelCase aliases."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        defer_build=True,
+        protected_namespaces=(),
+    )
+
+
+class _TolerantEnum(str, Enum):
+    """A ``str`` enum where values the client does not know become pseudo-members."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        upper = value.strip().upper()
+        for member in cls:
+            if member.value == upper:
+                return member
+        cache = cls._value2member_map_
+        if value in cache:
+            return cache[value]
+        pseudo = str.__new__(cls, value)
+        pseudo._name_ = upper
+        pseudo._value_ = value
+        if len(cache) < 256:
+            cache[value] = pseudo
+        return pseudo
+
+    @property
+    def is_known(self) -> bool:
+        """``False`` for a value this version of nftower does not know."""
+        return self._name_ in type(self).__members__
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class WorkflowStatus(_TolerantEnum):
+    """Run status; unknown future values parse into pseudo-members (neither active nor terminal).
+
+    Example:
+        >>> WorkflowStatus.SUCCEEDED.is_terminal, WorkflowStatus.RUNNING.is_active
+        (True, True)
+        >>> WorkflowStatus("unknown") is WorkflowStatus.UNKNOWN
+        True
+    """
+
+    SUBMITTED = "SUBMITTED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def is_terminal(self) -> bool:
+        """SUCCEEDED, FAILED or CANCELLED: the run will not change any more."""
+        return self in TERMINAL_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        """SUBMITTED or RUNNING."""
+        return self in (WorkflowStatus.SUBMITTED, WorkflowStatus.RUNNING)
+
+
+TERMINAL_STATUSES = frozenset(
+    {WorkflowStatus.SUCCEEDED, WorkflowStatus.FAILED, WorkflowStatus.CANCELLED}
+)
+
+
+class TaskStatus(_TolerantEnum):
+    """Task status; unknown future values parse like :class:`WorkflowStatus`."""
+
+    NEW = "NEW"
+    SUBMITTED = "SUBMITTED"
+    RUNNING = "RUNNING"
+    CACHED = "CACHED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    ABORTED = "ABORTED"
+
+
+def _unwrap(data: Any, key: str) -> Any:
+    """Flatten ``{key: {...}, other: ...}`` envelopes into one mapping."""
+    if isinstance(data, dict) and isinstance(data.get(key), dict):
+        inner = dict(data[key])
+        for name, value in data.items():
+            if name != key and value is not None:
+                inner.setdefault(name, value)
+        return inner
+    return data
+
+
+class _Load(TowerModel):
+    pending: int | None = None
+    submitted: int | None = None
+    running: int | None = None
+    succeeded: int | None = None
+    failed: int | None = None
+    cached: int | None = None
+    ignored: int | None = None
+    aborted: int | None = None
+    retries: int | None = None
+    cpus: int | None = None
+    cpu_time: int | None = None
+    cpu_load: int | None = None
+    memory_rss: int | None = None
+    memory_req: int | None = None
+    read_bytes: int | None = None
+    write_bytes: int | None = None
+    peak_cpus: int | None = None
+    peak_tasks: int | None = None
+    peak_memory: int | None = None
+    load_cpus: int | None = None
+    load_tasks: int | None = None
+    load_memory: int | None = None
+    cpu_efficiency: float | None = None
+    memory_efficiency: float | None = None
+    date_created: Timestamp | None = None
+    last_updated: Timestamp | None = None
+
+
+class WorkflowLoad(_Load):
+    """Task counts and resource totals of a whole run."""
+
+    cost: float | None = None
+    executors: list[str] | None = None
+
+
+class ProcessLoad(_Load):
+    """Task counts and resource totals of one process."""
+
+    process: str | None = None
+
+
+class Progress(TowerModel):
+    """``GET /workflow/{id}/progress`` (also embedded in the describe response)."""
+
+    workflow_progress: WorkflowLoad | None = None
+    processes_progress: list[ProcessLoad] | None = None
+    total_processes: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        return _unwrap(data, "progress")
+
+
+class JobInfo(TowerModel):
+    """The Nextflow head job."""
+
+    id: int | None = None
+    status: str | None = None
+    exit_code: int | None = None
+    message: str | None = None
+    operation_id: str | None = None
+
+
+class Label(TowerModel):
+    """A workspace label (``value`` set for resource labels)."""
+
+    id: int | None = None
+    name: str | None = None
+    value: str | None = None
+    resource: bool | None = None
+    is_default: bool | None = None
+    is_dynamic: bool | None = None
+    is_interpolated: bool | None = None
+    date_created: Timestamp | None = None
+
+
+class Workflow(TowerModel):
+    """A run: the describe / list envelope flattened into one object."""
+
+    id: str | None = None
+    status: WorkflowStatus | None = None
+    run_name: str | None = None
+    session_id: str | None = None
+    launch_id: str | None = None
+    commit_id: str | None = None
+    revision: str | None = None
+    repository: str | None = None
+    project_name: str | None = None
+    project_dir: str | None = None
+    work_dir: str | None = None
+    launch_dir: str | None = None
+    home_dir: str | None = None
+    command_line: str | None = None
+    config_files: list[str] | None = None
+    config_text: str | None = None
+    container: str | None = None
+    script_name: str | None = None
+    profile: str | None = None
+    submit: Timestamp | None = None
+    start: Timestamp | None = None
+    complete: Timestamp | None = None
+    date_created: Timestamp | None = None
+    last_updated: Timestamp | None = None
+    duration: int | None = None
+    exit_status: int | None = None
+    success: bool | None = None
+    resume: bool | None = None
+    deleted: bool | None = None
+    error_message: str | None = None
+    error_report: str | None = None
+    params: dict[str, Any] | None = None
+    config_profiles: list[str] | None = None
+    manifest: dict[str, Any] | None = None
+    nextflow: dict[str, Any] | None = None
+    stats: dict[str, Any] | None = None
+    user_name: str | None = None
+    owner_id: int | None = None
+    org_id: int | None = None
+    org_name: str | None = None
+    workspace_id: int | None = None
+    workspace_name: str | None = None
+    labels: list[Label] | None = None
+    messages: list[str] | None = None
+    progress: Progress | None = None
+    job_info: JobInfo | None = None
+    platform: dict[str, Any] | None = None
+    pipeline_info: dict[str, Any] | None = None
+    starred: bool | None = None
+    optimized: bool | None = None
+    cost: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        return _unwrap(data, "workflow")
+
+
+class Task(TowerModel):
+    """A Nextflow task of a run."""
+
+    id: int | None = None
+    task_id: int | None = None
+    hash: str | None = None
+    name: str | None = None
+    process: str | None = None
+    tag: str | None = None
+    status: TaskStatus | None = None
+    attempt: int | None = None
+    submit: Timestamp | None = None
+    start: Timestamp | None = None
+    complete: Timestamp | None = None
+    duration: int | None = None
+    realtime: int | None = None
+    exit: int | None = None
+    exit_status: int | None = None
+    error_action: str | None = None
+    error_message: str | None = None
+    workdir: str | None = None
+    executor: str | None = None
+    native_id: str | None = None
+    cost: float | None = None
+    cpus: int | None = None
+    memory: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        return _unwrap(data, "task")
+
+    @property
+    def exit_code(self) -> int | None:
+        """The task's exit code (``exit`` or ``exitStatus``)."""
+        return self.exit if self.exit is not None else self.exit_status
+
+
+class ComputeEnv(TowerModel):
+    """A compute environment (list entry or describe response)."""
+
+    id: str | None = None
+    name: str | None = None
+    platform: str | None = None
+    status: str | None = None
+    primary: bool | None = None
+    work_dir: str | None = None
+    region: str | None = None
+    credentials_id: str | None = None
+    message: str | None = None
+    visibility: str | None = None
+    workspace_name: str | None = None
+    workspace_id: int | None = None
+    last_used: Timestamp | None = None
+    config: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        return _unwrap(data, "computeEnv")
+
+    @property
+    def effective_work_dir(self) -> str | None:
+        """``workDir`` of the entry, else of its platform config."""
+        return self.work_dir or (self.config or {}).get("workDir")
+
+
+class Pipeline(TowerModel):
+    """A launchpad pipeline."""
+
+    pipeline_id: int | None = None
+    name: str | None = None
+    description: str | None = None
+    repository: str | None = None
+    icon: str | None = None
+    visibility: str | None = None
+    deleted: bool | None = None
+    workspace_id: int | None = None
+    workspace_name: str | None = None
+    org_id: int | None = None
+    org_name: str | None = None
+    user_id: int | None = None
+    user_name: str | None = None
+    last_updated: Timestamp | None = None
+    labels: list[Label] | None = None
+    compute_env: ComputeEnv | None = None
+    version: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        return _unwrap(data, "pipeline")
+
+    @property
+    def id(self) -> int | None:
+        """Alias of ``pipeline_id``."""
+        return self.pipeline_id
+
+
+class LaunchConfig(TowerModel):
+    """A saved launch (``LaunchDbDto``) or a run's launch (``WorkflowLaunchResponse``)."""
+
+    id: str | None = None
+    compute_env: ComputeEnv | None = None
+    pipeline: str | None = None
+    pipeline_id: int | None = None
+    work_dir: str | None = None
+    revision: str | None = None
+    commit_id: str | None = None
+    run_name: str | None = None
+    params_text: str | None = None
+    config_profiles: list[str] | None = None
+    config_text: str | None = None
+    tower_config: str | None = None
+    pre_run_script: str | None = None
+    post_run_script: str | None = None
+    main_script: str | None = None
+    entry_name: str | None = None
+    schema_name: str | None = None
+    pull_latest: bool | None = None
+    stub_run: bool | None = None
+    resume: bool | None = None
+    session_id: str | None = None
+    resume_commit_id: str | None = None
+    resume_dir: str | None = None
+    resume_launch_id: str | None = None
+    user_secrets: list[str] | None = None
+    workspace_secrets: list[str] | None = None
+    head_job_cpus: int | None = None
+    head_job_memory_mb: int | None = None
+    launch_container: str | None = None
+    nextflow_version: str | None = None
+    output_dir: str | None = None
+    workspace_id: int | None = None
+    date_created: Timestamp | None = None
+    last_updated: Timestamp | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        return _unwrap(data, "launch")
+
+
+class Workspace(TowerModel):
+    """A workspace the user belongs to (``OrgAndWorkspaceDto``)."""
+
+    org_id: int | None = None
+    org_name: str | None = None
+    org_type: str | None = None
+    workspace_id: int | None = None
+    workspace_name: str | None = None
+    workspace_full_name: str | None = None
+    visibility: str | None = None
+    roles: list[str] | None = None
+
+    @property
+    def full_name(self) -> str | None:
+        """``"org/workspace"`` (``None`` for the personal context)."""
+        if self.org_name and self.workspace_name:
+            return f"{self.org_name}/{self.workspace_name}"
+        return None
+
+
+class UserInfo(TowerModel):
+    """``GET /user-info``, flattened."""
+
+    id: int | None = None
+    user_name: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    organization: str | None = None
+    avatar: str | None = None
+    need_consent: bool | None = None
+    default_workspace_id: int | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        return _unwrap(data, "user")
+
+
+class ServiceInfo(TowerModel):
+    """``GET /service-info``, flattened."""
+
+    version: str | None = None
+    api_version: str | None = None
+    commit_id: str | None = None
+    seqera_cloud: bool | None = None
+    wave_enabled: bool | None = None
+    launch_params_text_max_size: int | None = None
+    launch_config_text_max_size: int | None = None
+    auth_types: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        return _unwrap(data, "serviceInfo")
+
+
+class LogPage(TowerModel):
+    """One page of a run's Nextflow log."""
+
+    entries: list[str] | None = None
+    truncated: bool | None = None
+    pending: bool | None = None
+    message: str | None = None
+    rewind_token: str | None = None
+    forward_token: str | None = None
+    downloads: list[dict[str, Any]] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        return _unwrap(data, "log")
+
+
+RunAction = Literal["launched", "reattached", "resumed", "relaunched"]
+
+
+class RunHandle(TowerModel):
+    """What :meth:`TowerClient.ensure_run` did: the run to follow and how it came about.
+
+    Example:
+        >>> RunHandle(workflow_id="abc", run_name="nightly", action="launched").model_dump()
+        {'workflow_id': 'abc', 'run_name': 'nightly', 'action': 'launched'}
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    workflow_id: str
+    run_name: str
+    action: RunAction = Field(description="launched, reattached, resumed or relaunched")
