@@ -1,0 +1,234 @@
+"""The blocking front over a backend: waits, falls back, counts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from ._memory import MemoryBackend
+from ._protocol import RateLimitBackend
+
+__all__ = ["RateLimiter", "RateLimiterStats"]
+
+logger = logging.getLogger("nftower.ratelimit")
+
+#: 429s further apart than this start a new burst (and a new warning).
+BURST_GAP = 60.0
+#: Longest pause a reported ``Retry-After`` imposes on the other callers of the process.
+MAX_PAUSE = 60.0
+
+
+@dataclass(frozen=True)
+class RateLimiterStats:
+    """A snapshot of one limiter's counters (for logs, benchmarks and tests)."""
+
+    backend: str
+    limit: int
+    window: float
+    admitted: int
+    waits: int
+    waited_seconds: float
+    rate_limited: int
+    fallback: bool
+    outages: int
+
+
+class RateLimiter:
+    """Blocks each caller until the backend admits its call: ``limit`` calls per ``window``.
+
+    One instance is shared by every thread and event loop of the process (see
+    :func:`~nftower.ratelimit.get_limiter`); :meth:`acquire` sleeps with ``time.sleep``,
+    :meth:`aacquire` with ``asyncio.sleep``. ``margin`` widens the window a little so that
+    calls admitted at the edge of a window still land in separate server-side windows despite
+    varying network latency (like pyrate-limiter's ``buffer_ms``).
+
+    When the shared backend fails (Redis down, SQLite file unwritable) the limiter logs one
+    warning and limits in-process until the backend answers again (retried every
+    ``retry_backend_after`` seconds): a broken limiter store never fails a call.
+
+    >>> from nftower.ratelimit import MemoryBackend
+    >>> limiter = RateLimiter(MemoryBackend(), "key", limit=20, window=1.0)
+    >>> for _ in range(3):
+    ...     limiter.acquire()
+    >>> limiter.stats().admitted
+    3
+    """
+
+    def __init__(
+        self,
+        backend: RateLimitBackend,
+        key: str,
+        *,
+        limit: int = 20,
+        window: float = 1.0,
+        margin: float = 0.05,
+        retry_backend_after: float = 30.0,
+    ) -> None:
+        _check_limits(limit, window)
+        if margin < 0:
+            raise ValueError(f"margin must be >= 0, got {margin!r}")
+        self.backend = backend
+        self.key = key
+        self.limit = limit
+        self.window = window
+        self.margin = margin
+        self.retry_backend_after = retry_backend_after
+        self._fallback = MemoryBackend()
+        self._lock = threading.Lock()
+        self._in_fallback = False
+        self._retry_at = 0.0
+        self._outages = 0
+        self._paused_until = 0.0
+        self._last_429 = float("-inf")
+        self._admitted = self._waits = self._rate_limited = 0
+        self._waited = 0.0
+
+    # -- public API -------------------------------------------------------------------------
+
+    def acquire(self) -> None:
+        """Block (``time.sleep``) until this call is admitted."""
+        started: float | None = None
+        while (wait := self._step()) > 0:
+            started = started if started is not None else time.monotonic()
+            time.sleep(wait)
+        self._count(started)
+
+    async def aacquire(self) -> None:
+        """Wait (``asyncio.sleep``) until this call is admitted; never blocks the loop."""
+        started: float | None = None
+        while (wait := await self._astep()) > 0:
+            started = started if started is not None else time.monotonic()
+            await asyncio.sleep(wait)
+        self._count(started)
+
+    def report_rate_limited(self, retry_after: float | None = None) -> None:
+        """Record a 429 answer; the other callers of this process hold off ``retry_after`` s.
+
+        The first 429 of a burst logs one warning; it means some client of the same token is
+        not sharing this limiter's backend.
+        """
+        now = time.monotonic()
+        with self._lock:
+            self._rate_limited += 1
+            new_burst = now - self._last_429 > BURST_GAP
+            self._last_429 = now
+            if retry_after is not None and retry_after > 0:
+                pause = min(retry_after, MAX_PAUSE)
+                self._paused_until = max(self._paused_until, now + pause)
+        if new_burst:
+            logger.warning(
+                "Tower answered 429 Too Many Requests although calls are limited to %d per %gs "
+                "(backend %s): another client of this token does not share the limiter; "
+                "use a shared rate_limit_backend for all of them",
+                self.limit,
+                self.window,
+                self.backend.url,
+            )
+
+    def stats(self) -> RateLimiterStats:
+        """Counters since creation."""
+        with self._lock:
+            return RateLimiterStats(
+                backend=self.backend.url,
+                limit=self.limit,
+                window=self.window,
+                admitted=self._admitted,
+                waits=self._waits,
+                waited_seconds=self._waited,
+                rate_limited=self._rate_limited,
+                fallback=self._in_fallback,
+                outages=self._outages,
+            )
+
+    def tighten(self, limit: int, window: float) -> None:
+        """Adopt the stricter of the current and the given limit and window."""
+        _check_limits(limit, window)
+        with self._lock:
+            self.limit = min(self.limit, limit)
+            self.window = max(self.window, window)
+
+    def __repr__(self) -> str:
+        return (
+            f"RateLimiter(key={self.key[:12]}..., limit={self.limit}, window={self.window}, "
+            f"backend={self.backend.url!r})"
+        )
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _pause_left(self) -> float:
+        return self._paused_until - time.monotonic()
+
+    def _use_shared(self) -> bool:
+        return not self._in_fallback or time.monotonic() >= self._retry_at
+
+    def _step(self) -> float:
+        if (pause := self._pause_left()) > 0:
+            return pause
+        span = self.window + self.margin
+        if self._use_shared():
+            try:
+                wait = self.backend.acquire(self.key, self.limit, span)
+            except Exception as exc:
+                self._backend_failed(exc)
+            else:
+                self._backend_ok()
+                return wait
+        return self._fallback.acquire(self.key, self.limit, span)
+
+    async def _astep(self) -> float:
+        if (pause := self._pause_left()) > 0:
+            return pause
+        span = self.window + self.margin
+        if self._use_shared():
+            try:
+                wait = await self.backend.aacquire(self.key, self.limit, span)
+            except Exception as exc:
+                self._backend_failed(exc)
+            else:
+                self._backend_ok()
+                return wait
+        return self._fallback.acquire(self.key, self.limit, span)
+
+    def _backend_failed(self, exc: Exception) -> None:
+        with self._lock:
+            self._retry_at = time.monotonic() + self.retry_backend_after
+            if self._in_fallback:
+                first = False
+            else:
+                first = self._in_fallback = True
+                self._outages += 1
+        if first:
+            logger.warning(
+                "Rate limit backend %s is unavailable (%s: %s); limiting calls within this "
+                "process only until it answers again",
+                self.backend.url,
+                type(exc).__name__,
+                exc,
+            )
+        else:
+            logger.debug("Rate limit backend %s still unavailable: %s", self.backend.url, exc)
+
+    def _backend_ok(self) -> None:
+        if not self._in_fallback:
+            return
+        with self._lock:
+            recovered, self._in_fallback = self._in_fallback, False
+        if recovered:
+            logger.info("Rate limit backend %s is available again", self.backend.url)
+
+    def _count(self, started: float | None) -> None:
+        with self._lock:
+            self._admitted += 1
+            if started is not None:
+                self._waits += 1
+                self._waited += time.monotonic() - started
+
+
+def _check_limits(limit: int, window: float) -> None:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"rate limit must be a positive integer, got {limit!r}")
+    if not isinstance(window, (int, float)) or isinstance(window, bool) or window <= 0:
+        raise ValueError(f"rate limit window must be a positive number of seconds, got {window!r}")

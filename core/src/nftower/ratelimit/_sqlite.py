@@ -1,0 +1,113 @@
+"""Host-wide sliding window log in a SQLite file (the default backend)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import platformdirs
+
+__all__ = ["SQLiteBackend", "default_sqlite_path"]
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS admissions (key TEXT NOT NULL, at REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS admissions_key_at ON admissions (key, at)",
+)
+
+
+def default_sqlite_path() -> Path:
+    """The file shared by every process of this user on this host.
+
+    >>> default_sqlite_path().name
+    'ratelimit.sqlite3'
+    """
+    return Path(platformdirs.user_cache_dir("nftower", appauthor=False)) / "ratelimit.sqlite3"
+
+
+class SQLiteBackend:
+    """Sliding window log shared by every process that opens the same SQLite file.
+
+    Each acquisition is one ``BEGIN IMMEDIATE`` transaction (SQLite's write lock is taken
+    before the count, so the check and the insert are atomic across processes). Timestamps
+    come from the host's wall clock, which every process on the host shares. Rows hold the
+    hashed key and a timestamp only; at most ``limit`` rows per key remain.
+
+    >>> import tempfile, pathlib
+    >>> backend = SQLiteBackend(pathlib.Path(tempfile.mkdtemp()) / "rl.sqlite3")
+    >>> backend.acquire("k", 1, 1.0), backend.acquire("k", 1, 1.0) > 0
+    (0.0, True)
+    >>> backend.close()
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, busy_timeout: float = 10.0):
+        self.path = Path(path) if path is not None else default_sqlite_path()
+        self.url = f"sqlite:///{self.path}"
+        self._busy_timeout = busy_timeout
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def _connection(self) -> sqlite3.Connection:
+        # A connection must not cross fork(): a child opens its own.
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            for statement in _SCHEMA:
+                conn.execute(statement)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn, self._pid = conn, os.getpid()
+        return conn
+
+    def acquire(self, key: str, limit: int, window: float) -> float:
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                wait = self._check_and_record(conn, key, limit, window)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return wait
+
+    @staticmethod
+    def _check_and_record(conn: sqlite3.Connection, key: str, limit: int, window: float) -> float:
+        now = time.time()  # read under the write lock, so admissions are ordered in time
+        # Rows from beyond one window in the future only exist if the clock was set back.
+        conn.execute(
+            "DELETE FROM admissions WHERE key = ? AND (at <= ? OR at > ?)",
+            (key, now - window, now + window),
+        )
+        (count,) = conn.execute("SELECT COUNT(*) FROM admissions WHERE key = ?", (key,)).fetchone()
+        if count < limit:
+            conn.execute("INSERT INTO admissions (key, at) VALUES (?, ?)", (key, now))
+            return 0.0
+        (oldest,) = conn.execute(
+            "SELECT at FROM admissions WHERE key = ? ORDER BY at LIMIT 1 OFFSET ?",
+            (key, count - limit),
+        ).fetchone()
+        return max(float(oldest) + window - now, 1e-6)
+
+    async def aacquire(self, key: str, limit: int, window: float) -> float:
+        return await asyncio.to_thread(self.acquire, key, limit, window)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None
+
+    def __repr__(self) -> str:
+        return f"SQLiteBackend({str(self.path)!r})"

@@ -1,0 +1,68 @@
+"""Choosing a backend from a URL."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import unquote, urlsplit
+
+from ._memory import MemoryBackend
+from ._protocol import RateLimitBackend
+from ._redis import RedisBackend, redact_url
+from ._sqlite import SQLiteBackend, default_sqlite_path
+
+__all__ = ["ENV_VAR", "backend_from_url", "resolve_backend_url"]
+
+ENV_VAR = "NFTOWER_RATE_LIMIT_BACKEND"
+
+
+def resolve_backend_url(url: str | None = None) -> str:
+    """The backend URL in force: ``url``, else ``$NFTOWER_RATE_LIMIT_BACKEND``, else the
+    host-wide default (a SQLite file in the user's cache directory).
+
+    >>> resolve_backend_url("memory://")
+    'memory://'
+    >>> resolve_backend_url("sqlite://").endswith("ratelimit.sqlite3")
+    True
+    """
+    chosen = (url or os.environ.get(ENV_VAR) or "").strip()
+    if not chosen or chosen == "sqlite://":
+        return f"sqlite:///{default_sqlite_path()}"
+    return chosen
+
+
+def backend_from_url(url: str | None = None) -> RateLimitBackend:
+    """Build the backend a URL names.
+
+    - ``memory://``: this process only;
+    - ``sqlite:///abs/path.sqlite3`` (``sqlite://`` = the default file): every process on
+      this host that uses the same file. This is the default;
+    - ``redis://[:password@]host:port/db`` or ``rediss://...``: every host using that server
+      (needs the ``redis`` extra).
+
+    >>> backend_from_url("memory://")
+    MemoryBackend()
+    >>> backend_from_url("sqlite:///tmp/nftower-rl.sqlite3")
+    SQLiteBackend('/tmp/nftower-rl.sqlite3')
+    >>> backend_from_url("ftp://x")
+    Traceback (most recent call last):
+    ...
+    ValueError: Unsupported rate limit backend 'ftp://x': use memory://, sqlite:///path or redis://host:port/db
+    """
+    resolved = resolve_backend_url(url)
+    scheme = urlsplit(resolved).scheme.lower()
+    if scheme == "memory":
+        return MemoryBackend()
+    if scheme == "sqlite":
+        path = unquote(resolved[len("sqlite://") :])
+        if not path.startswith("/") or not path.strip("/"):
+            raise ValueError(
+                f"Invalid SQLite rate limit backend {resolved!r}: "
+                "use sqlite:///absolute/path.sqlite3 (an absolute path after sqlite://)"
+            )
+        return SQLiteBackend("/" + path.lstrip("/"))
+    if scheme in ("redis", "rediss"):
+        return RedisBackend(resolved)
+    raise ValueError(
+        f"Unsupported rate limit backend {redact_url(resolved)!r}: "
+        "use memory://, sqlite:///path or redis://host:port/db"
+    )

@@ -1,0 +1,213 @@
+"""Rate limiter: sliding window exactness, blocking, sharing, fallback, key hashing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from nftower.ratelimit import (
+    MemoryBackend,
+    RateLimiter,
+    SQLiteBackend,
+    backend_from_url,
+    get_limiter,
+    limiter_key,
+    reset_limiters,
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def _fresh_registry() -> Iterator[None]:
+    reset_limiters()
+    yield
+    reset_limiters()
+
+
+def test_memory_window_is_exact() -> None:
+    clock = FakeClock()
+    backend = MemoryBackend(clock=clock)
+    assert [backend.acquire("k", 3, 1.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert backend.acquire("k", 3, 1.0) == pytest.approx(1.0)
+    clock.now += 0.4
+    assert backend.acquire("k", 3, 1.0) == pytest.approx(0.6)
+    clock.now += 0.6  # the first three leave the window exactly now
+    assert [backend.acquire("k", 3, 1.0) for _ in range(4)][:3] == [0.0, 0.0, 0.0]
+    assert backend.acquire("other", 3, 1.0) == 0.0  # keys are independent
+
+
+def test_memory_refused_calls_are_not_recorded() -> None:
+    clock = FakeClock()
+    backend = MemoryBackend(clock=clock)
+    backend.acquire("k", 1, 1.0)
+    for _ in range(5):
+        assert backend.acquire("k", 1, 1.0) > 0
+    clock.now += 1.0
+    assert backend.acquire("k", 1, 1.0) == 0.0
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_check_and_record_is_atomic_across_threads(kind: str, tmp_path: Path) -> None:
+    backend = MemoryBackend() if kind == "memory" else SQLiteBackend(tmp_path / "rl.sqlite3")
+    admitted: list[float] = []
+    barrier = threading.Barrier(8)
+
+    def worker() -> None:
+        barrier.wait()
+        for _ in range(10):
+            wait = backend.acquire("k", 20, 60.0)
+            if wait == 0.0:
+                admitted.append(wait)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    backend.close()
+    assert len(admitted) == 20
+
+
+def test_limiter_blocks_until_admitted_and_counts() -> None:
+    limiter = RateLimiter(MemoryBackend(), "k", limit=5, window=0.05, margin=0.0)
+    threads = [threading.Thread(target=lambda: [limiter.acquire() for _ in range(5)])]
+    threads += [threading.Thread(target=lambda: [limiter.acquire() for _ in range(5)])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stats = limiter.stats()
+    assert stats.admitted == 10
+    assert stats.waits >= 1
+    assert stats.waited_seconds > 0
+
+
+async def test_limiter_async_shares_the_budget_with_threads() -> None:
+    limiter = RateLimiter(MemoryBackend(), "k", limit=4, window=0.05, margin=0.0)
+    thread = threading.Thread(target=lambda: [limiter.acquire() for _ in range(4)])
+    thread.start()
+    await asyncio.gather(*(limiter.aacquire() for _ in range(8)))
+    thread.join()
+    assert limiter.stats().admitted == 12
+    assert limiter.stats().waits >= 4
+
+
+def test_get_limiter_one_per_token_and_backend() -> None:
+    a = get_limiter(api_url="http://h", token="tok-a", backend="memory://")
+    assert get_limiter(api_url="http://h/", token="tok-a", backend="memory://") is a
+    assert get_limiter(api_url="http://h", token="tok-b", backend="memory://") is not a
+    assert get_limiter(api_url="http://other", token="tok-a", backend="memory://") is not a
+    stricter = get_limiter(
+        api_url="http://h", token="tok-a", limit=5, window=2.0, backend="memory://"
+    )
+    assert stricter is a
+    assert (a.limit, a.window) == (5, 2.0)
+    get_limiter(api_url="http://h", token="tok-a", limit=50, backend="memory://")
+    assert a.limit == 5
+
+
+def test_get_limiter_reads_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NFTOWER_RATE_LIMIT_BACKEND", f"sqlite://{tmp_path}/env.sqlite3")
+    limiter = get_limiter(api_url="http://h", token="tok")
+    assert isinstance(limiter.backend, SQLiteBackend)
+    assert limiter.backend.path == tmp_path / "env.sqlite3"
+
+
+def test_default_backend_is_the_host_wide_sqlite_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NFTOWER_RATE_LIMIT_BACKEND", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    backend = backend_from_url(None)
+    assert isinstance(backend, SQLiteBackend)
+    assert backend.path == tmp_path / "nftower" / "ratelimit.sqlite3"
+
+
+@pytest.mark.parametrize("url", ["ftp://host", "sqlite://relative.db", "sqlite:///", "bogus"])
+def test_bad_backend_url_is_a_clear_error(url: str) -> None:
+    with pytest.raises(ValueError, match="backend"):
+        backend_from_url(url)
+
+
+def test_bad_limits_are_rejected() -> None:
+    for limit, window in [(0, 1.0), (2.5, 1.0), (20, 0), (20, -1.0)]:
+        with pytest.raises(ValueError, match="rate limit"):
+            RateLimiter(MemoryBackend(), "k", limit=limit, window=window)  # type: ignore[arg-type]
+
+
+def test_token_is_never_stored_in_the_sqlite_file(tmp_path: Path) -> None:
+    token = "tok-SECRET-0123456789"
+    path = tmp_path / "rl.sqlite3"
+    limiter = get_limiter(api_url="http://h", token=token, backend=f"sqlite://{path}")
+    for _ in range(3):
+        limiter.acquire()
+    assert token not in repr(limiter)
+    with sqlite3.connect(path) as conn:
+        keys = {row[0] for row in conn.execute("SELECT key FROM admissions")}
+    assert keys == {limiter_key("http://h", token)}
+    reset_limiters()
+    for file in tmp_path.iterdir():
+        assert token.encode() not in file.read_bytes()
+
+
+def test_unwritable_sqlite_falls_back_in_process_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where a directory is needed")
+    limiter = RateLimiter(SQLiteBackend(blocker / "rl.sqlite3"), "k", limit=3, window=0.05)
+    with caplog.at_level(logging.WARNING, logger="nftower.ratelimit"):
+        for _ in range(7):
+            limiter.acquire()
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "limiting calls within this process" in warnings[0].getMessage()
+    stats = limiter.stats()
+    assert stats.fallback
+    assert stats.outages == 1
+    assert stats.admitted == 7
+    assert stats.waits >= 1  # still limited: 7 calls at 3 per window had to wait
+
+
+def test_backend_recovery_leaves_fallback(tmp_path: Path) -> None:
+    class Flaky(MemoryBackend):
+        fail = True
+
+        def acquire(self, key: str, limit: int, window: float) -> float:
+            if self.fail:
+                raise ConnectionError("down")
+            return super().acquire(key, limit, window)
+
+    backend = Flaky()
+    limiter = RateLimiter(backend, "k", retry_backend_after=0.0)
+    limiter.acquire()
+    assert limiter.stats().fallback
+    backend.fail = False
+    limiter.acquire()
+    assert not limiter.stats().fallback
+
+
+def test_report_rate_limited_counts_warns_once_per_burst_and_pauses(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    limiter = RateLimiter(MemoryBackend(), "k")
+    with caplog.at_level(logging.WARNING, logger="nftower.ratelimit"):
+        limiter.report_rate_limited(0.05)
+        limiter.report_rate_limited(0.05)
+        limiter.report_rate_limited(None)
+    assert limiter.stats().rate_limited == 3
+    assert len([r for r in caplog.records if "429" in r.getMessage()]) == 1
+    limiter.acquire()  # held off until the reported Retry-After passed
+    assert limiter.stats().waits == 1
