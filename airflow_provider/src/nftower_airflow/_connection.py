@@ -1,0 +1,117 @@
+"""Read an Airflow ``tower`` connection into ``TowerConfig`` keyword arguments (no I/O)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+#: extra keys read from the connection, with the ``TowerConfig`` field they set
+_EXTRA_FIELDS = {
+    "workspace": "workspace",
+    "workspace_id": "workspace",
+    "rate_limit_backend": "rate_limit_backend",
+    "timeout": "timeout",
+    "max_retries": "max_retries",
+    "rate_limit": "rate_limit",
+    "rate_limit_window": "rate_limit_window",
+    "ui_url": "ui_url",
+    "accept_version": "accept_version",
+}
+_NUMERIC = {"timeout": float, "rate_limit_window": float, "max_retries": int, "rate_limit": int}
+_TOKEN_EXTRAS = ("token", "access_token")
+
+
+class _ConnectionLike(Protocol):
+    host: str | None
+    schema: str | None
+    port: int | None
+    password: str | None
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    """What a ``tower`` connection says, as ``TowerConfig`` keyword arguments."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    token_from_password: bool = False
+
+    def overrides(self, *, workspace: str | int | None = None) -> dict[str, Any]:
+        """Keyword arguments for ``TowerConfig.from_env``; ``workspace`` wins over the extra."""
+        values = dict(self.values)
+        if workspace not in (None, ""):
+            values["workspace"] = workspace
+        return values
+
+    def __repr__(self) -> str:  # never show the token
+        shown = {k: v for k, v in self.values.items() if k != "token"}
+        return f"ConnectionSettings({shown!r}, token_from_password={self.token_from_password})"
+
+
+def api_url_from_connection(host: str | None, schema: str | None, port: int | None) -> str | None:
+    """The API URL a connection points at, or None (then ``TOWER_API_ENDPOINT`` or Seqera Cloud).
+
+    ``host`` may be a full URL (``https://tower.example.org/api``); a bare host name takes
+    ``https://``, the optional port and, as in py-orca's layout, ``schema`` as the path.
+
+    Example:
+        >>> api_url_from_connection("tower.example.org", "api", None)
+        'https://tower.example.org/api'
+        >>> api_url_from_connection("http://127.0.0.1:8800", "", None)
+        'http://127.0.0.1:8800'
+    """
+    host = (host or "").strip()
+    if not host:
+        return None
+    if "://" in host:
+        url = host.rstrip("/")
+        if schema and not urlsplit(url).path.strip("/"):
+            url = f"{url}/{schema.strip('/')}"
+        return url
+    netloc = f"{host}:{port}" if port and ":" not in host else host
+    path = f"/{schema.strip('/')}" if schema and schema.strip("/") else ""
+    return f"https://{netloc.rstrip('/')}{path}"
+
+
+def _extra_value(extra: dict[str, Any], key: str) -> Any:
+    for name in (key, f"extra__tower__{key}"):
+        value = extra.get(name)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def settings_from_connection(
+    conn: _ConnectionLike, extra: dict[str, Any] | str | None
+) -> ConnectionSettings:
+    """Collect the ``TowerConfig`` arguments a connection sets (unset ones fall back to env).
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> conn = SimpleNamespace(host="tower.example.org", schema="api", port=None, password="t")
+        >>> s = settings_from_connection(conn, {"workspace": "org/ws"})
+        >>> s.values["api_url"], s.values["workspace"], s.token_from_password
+        ('https://tower.example.org/api', 'org/ws', True)
+    """
+    if isinstance(extra, str):
+        extra = json.loads(extra) if extra.strip() else {}
+    extra = extra or {}
+    values: dict[str, Any] = {}
+    api_url = api_url_from_connection(conn.host, conn.schema, conn.port)
+    if api_url:
+        values["api_url"] = api_url
+    token_from_password = bool(conn.password)
+    if conn.password:
+        values["token"] = conn.password
+    else:
+        for key in _TOKEN_EXTRAS:
+            if token := _extra_value(extra, key):
+                values["token"] = str(token)
+                break
+    for key, target in _EXTRA_FIELDS.items():
+        value = _extra_value(extra, key)
+        if value is None or target in values:
+            continue
+        values[target] = _NUMERIC[key](value) if key in _NUMERIC else value
+    return ConnectionSettings(values=values, token_from_password=token_from_password)

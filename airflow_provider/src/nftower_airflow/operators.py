@@ -1,0 +1,343 @@
+"""TowerLaunchOperator: launch a Tower pipeline run once per task, then wait for it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseOperator, ResumableJobMixin, conf
+
+from nftower_airflow._events import validate_event
+from nftower_airflow._runs import (
+    cancel_quietly,
+    execution_deadline,
+    push_run,
+    raise_for_failure,
+    seconds,
+    status_text,
+)
+from nftower_airflow.exceptions import TowerRunTimeoutError, TowerTriggerEventError
+from nftower_airflow.links import RUN_URL_KEY, TowerRunLink
+
+if TYPE_CHECKING:
+    from nftower import TowerClient, Workflow
+
+    from nftower_airflow.hooks import TowerHook
+
+_ACTIVE = frozenset({"SUBMITTED", "RUNNING"})
+
+
+class TowerLaunchOperator(ResumableJobMixin, BaseOperator):
+    """Launch a pipeline on Nextflow Tower / Seqera Platform and wait until the run ends.
+
+    Each task instance owns one run, named after dag_id, run_id, task_id and map index (or
+    ``run_name``). The run is looked up by that name before launching, so a retry or a crashed
+    worker reattaches to the run it started instead of launching a second one; a retry of a
+    FAILED run relaunches it with Nextflow resume (``resume_on_retry``). ``workflow_id`` and
+    ``run_url`` go to XCom as soon as the run exists; the return value is the workflow id.
+
+    Example:
+        >>> from nftower_airflow.operators import TowerLaunchOperator
+        >>> launch = TowerLaunchOperator(
+        ...     task_id="rnaseq",
+        ...     pipeline="rnaseq",                       # launchpad name, id or repository URL
+        ...     pipeline_params={"input": "s3://bucket/{{ ds }}/samplesheet.csv"},
+        ...     deferrable=True,
+        ...     poll_interval=60,
+        ... )
+
+    :param pipeline: launchpad pipeline name or id, or a repository URL.
+    :param pipeline_params: Nextflow params merged over the saved ones (dict or path to a JSON or
+        YAML file). Named so because ``params`` is Airflow's own DAG-level Params.
+    :param run_name: run name; default = a deterministic name for this task instance.
+    :param tower_conn_id: Airflow connection id (type ``tower``).
+    :param workspace: overrides the connection's workspace (id or ``"org/workspace"``).
+    :param wait_for_completion: wait until the run ends (else return after the launch).
+    :param deferrable: wait in the triggerer instead of the worker.
+    :param poll_interval: seconds between status checks.
+    :param timeout: how long to wait (seconds or timedelta); the run is then cancelled.
+    :param unknown_timeout: seconds a run may stay UNKNOWN before it counts as failed.
+    :param resume_on_retry: on a task retry, relaunch a FAILED run with Nextflow resume.
+    :param cancel_on_kill: cancel the run when the task is killed or times out.
+    :param launch_kwargs: further ``nftower`` launch fields (``params_mode``, ``create_labels``,
+        ``pull_latest``, ``stub_run``, or raw launch JSON fields).
+    """
+
+    template_fields: Sequence[str] = (
+        "pipeline",
+        "pipeline_params",
+        "run_name",
+        "revision",
+        "labels",
+        "compute_env",
+        "work_dir",
+        "config_profiles",
+        "config_text",
+        "pre_run_script",
+        "post_run_script",
+        "workspace",
+        "launch_kwargs",
+    )
+    template_fields_renderers = {"pipeline_params": "json", "launch_kwargs": "json"}
+    operator_extra_links = (TowerRunLink(),)
+    external_id_key = "tower_workflow_id"
+    ui_color = "#0dc09d"
+
+    def __init__(
+        self,
+        *,
+        pipeline: str,
+        pipeline_params: dict[str, Any] | str | None = None,
+        run_name: str | None = None,
+        revision: str | None = None,
+        compute_env: str | None = None,
+        work_dir: str | None = None,
+        config_profiles: list[str] | None = None,
+        config_text: str | None = None,
+        labels: list[str] | None = None,
+        pre_run_script: str | None = None,
+        post_run_script: str | None = None,
+        launch_kwargs: dict[str, Any] | None = None,
+        tower_conn_id: str = "tower_default",
+        workspace: str | int | None = None,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 60.0,
+        timeout: float | timedelta | None = None,
+        unknown_timeout: float = 3600.0,
+        resume_on_retry: bool = True,
+        cancel_on_kill: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not pipeline:
+            raise ValueError("pipeline is required: a launchpad name or id, or a repository URL")
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be > 0 seconds, got {poll_interval!r}")
+        self.pipeline = pipeline
+        self.pipeline_params = pipeline_params
+        self.run_name = run_name
+        self.revision = revision
+        self.compute_env = compute_env
+        self.work_dir = work_dir
+        self.config_profiles = config_profiles
+        self.config_text = config_text
+        self.labels = labels
+        self.pre_run_script = pre_run_script
+        self.post_run_script = post_run_script
+        self.launch_kwargs = launch_kwargs or {}
+        self.tower_conn_id = tower_conn_id
+        self.workspace = workspace
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = float(poll_interval)
+        self.timeout = seconds(timeout)
+        self.unknown_timeout = float(unknown_timeout)
+        self.resume_on_retry = resume_on_retry
+        self.cancel_on_kill = cancel_on_kill
+        self.workflow_id: str | None = None
+
+    @cached_property
+    def hook(self) -> TowerHook:
+        """The hook, built on first use (never at DAG parse time)."""
+        from nftower_airflow.hooks import TowerHook
+
+        return TowerHook(self.tower_conn_id, workspace=self.workspace)
+
+    @cached_property
+    def _client(self) -> TowerClient:
+        return self.hook.get_conn()
+
+    def _close_client(self) -> None:
+        client = self.__dict__.pop("_client", None)
+        if client is not None:
+            client.close()
+
+    # -- execute -------------------------------------------------------------------------------
+
+    def execute(self, context: Any) -> str:
+        try:
+            if self.wait_for_completion and not self.deferrable:
+                self.execute_resumable(context)
+                assert self.workflow_id is not None
+                return self.workflow_id
+            workflow = self._start(context)
+            if not self.wait_for_completion:
+                return self.workflow_id or ""
+            status = status_text(workflow.status)
+            if status not in _ACTIVE and status != "UNKNOWN":
+                return self._finish(workflow)
+            self._defer(context)
+        finally:
+            self._close_client()
+        raise AssertionError("unreachable")  # pragma: no cover - defer() raises
+
+    def _defer(self, context: Any) -> None:
+        from nftower_airflow.triggers import TowerRunTrigger
+
+        assert self.workflow_id is not None
+        end_time = time.time() + self.timeout if self.timeout is not None else None
+        trigger = TowerRunTrigger(
+            workflow_id=self.workflow_id,
+            tower_conn_id=self.tower_conn_id,
+            workspace=self.workspace,
+            poll_interval=self.poll_interval,
+            end_time=end_time,
+            execution_deadline=execution_deadline(context, self.execution_timeout),
+            unknown_timeout=self.unknown_timeout,
+            cancel_on_kill=self.cancel_on_kill,
+        )
+        self.log.info("Deferring: the triggerer watches run %s", self.workflow_id)
+        # timeout=None on purpose: the trigger enforces both deadlines and the run is cancelled
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=None)
+
+    def _run_name(self, context: Any) -> str:
+        if self.run_name:
+            return str(self.run_name)
+        from nftower import make_run_name
+
+        ti = context["ti"]
+        parts: list[str] = [ti.dag_id, context["run_id"], ti.task_id]
+        map_index = getattr(ti, "map_index", -1)
+        if map_index is not None and map_index >= 0:
+            parts.append(str(map_index))
+        return make_run_name(*parts)
+
+    def _launch_fields(self) -> dict[str, Any]:
+        fields = {
+            "params": self.pipeline_params,
+            "revision": self.revision,
+            "compute_env": self.compute_env,
+            "work_dir": self.work_dir,
+            "config_profiles": self.config_profiles,
+            "config_text": self.config_text,
+            "labels": self.labels,
+            "pre_run_script": self.pre_run_script,
+            "post_run_script": self.post_run_script,
+        }
+        fields = {key: value for key, value in fields.items() if value not in (None, "", [], {})}
+        fields.update(self.launch_kwargs or {})
+        return fields
+
+    def _start(self, context: Any) -> Workflow:
+        """Find this task instance's run or launch it; push the id and URL; return the run."""
+        run_name = self._run_name(context)
+        try_number = getattr(context["ti"], "try_number", 1) or 1
+        resume = bool(self.resume_on_retry and try_number > 1)
+        handle = self._client.ensure_run(
+            self.pipeline, run_name=run_name, resume_failed=resume, **self._launch_fields()
+        )
+        return self._attach(context, handle.workflow_id, action=str(handle.action))
+
+    def _attach(self, context: Any, workflow_id: str, *, action: str) -> Workflow:
+        self.workflow_id = workflow_id
+        workflow = self._client.get_workflow(workflow_id)
+        run_url = self._client.run_url(workflow)
+        push_run(context, workflow_id, run_url)
+        self.log.info(
+            "Tower run %s (%s, %s): %s",
+            workflow_id,
+            workflow.run_name,
+            action,
+            run_url,
+        )
+        return workflow
+
+    def _finish(self, workflow: Workflow) -> str:
+        status = status_text(workflow.status)
+        if status == "SUCCEEDED":
+            self.log.info("Tower run %s succeeded", workflow.id)
+            return str(workflow.id)
+        raise_for_failure(self._client, workflow, self.log)
+
+    # -- ResumableJobMixin (worker wait) ---------------------------------------------------------
+
+    def submit_job(self, context: Any) -> str:
+        self._start(context)
+        assert self.workflow_id is not None
+        return self.workflow_id
+
+    def get_job_status(self, external_id: Any, context: Any) -> str:
+        from nftower import NotFoundError
+
+        try:
+            return status_text(self._client.get_workflow(str(external_id)).status)
+        except NotFoundError:
+            return "NOT_FOUND"
+
+    def is_job_active(self, status: str) -> bool:
+        return status in _ACTIVE
+
+    def is_job_succeeded(self, status: str) -> bool:
+        return status == "SUCCEEDED"
+
+    def poll_until_complete(self, external_id: Any, context: Any) -> None:
+        from nftower import WaitTimeoutError
+
+        workflow_id = str(external_id)
+        if self.workflow_id != workflow_id:
+            self._attach(context, workflow_id, action="reattached")
+
+        def on_change(workflow: Workflow) -> None:
+            self.log.info("Run %s is %s", workflow_id, status_text(workflow.status))
+
+        try:
+            workflow = self._client.wait(
+                workflow_id,
+                poll_interval=self.poll_interval,
+                timeout=self.timeout,
+                unknown_timeout=self.unknown_timeout,
+                on_change=on_change,
+            )
+        except WaitTimeoutError as err:
+            self._cancel_after_timeout()
+            raise TowerRunTimeoutError(f"{err} (run {self._run_url(context)})") from err
+        self._finish(workflow)
+
+    def get_job_result(self, external_id: Any, context: Any) -> str:
+        workflow_id = str(external_id)
+        if self.workflow_id != workflow_id:
+            self._attach(context, workflow_id, action="already succeeded")
+        return workflow_id
+
+    # -- deferred completion, kill -------------------------------------------------------------
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
+        """Resume after the trigger fired; succeed, or raise with the run's failure report."""
+        event = validate_event(event, workflow_id=self.workflow_id)
+        self.workflow_id = workflow_id = str(event["workflow_id"])
+        status = event["status"]
+        try:
+            if status == "success":
+                self.log.info("Tower run %s succeeded", workflow_id)
+                return workflow_id
+            if status == "timeout":
+                self._cancel_after_timeout()
+                raise TowerRunTimeoutError(
+                    f"{event.get('message') or 'Timed out'} "
+                    f"({event.get('reason')}; run {self._run_url(context)})"
+                )
+            if status == "error":
+                raise TowerTriggerEventError(
+                    f"Watching Tower run {workflow_id} failed: {event.get('message')} "
+                    f"(run {self._run_url(context)})"
+                )
+            return self._finish(self._client.get_workflow(workflow_id))
+        finally:
+            self._close_client()
+
+    def _run_url(self, context: Any) -> str:
+        url = context["ti"].xcom_pull(task_ids=self.task_id, key=RUN_URL_KEY)
+        return str(url or self.workflow_id)
+
+    def _cancel_after_timeout(self) -> None:
+        if self.cancel_on_kill and self.workflow_id:
+            cancel_quietly(self.hook.config, self.workflow_id, self.log)
+
+    def on_kill(self) -> None:
+        """Cancel the run (best-effort, a few seconds at most) when the task is killed."""
+        if self.cancel_on_kill and self.workflow_id:
+            cancel_quietly(self.hook.config, self.workflow_id, self.log)

@@ -1,0 +1,220 @@
+"""TowerRunTrigger: watches one Tower run from the triggerer; fires exactly one terminal event."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from nftower_airflow._events import (
+    EventStatus,
+    check_target_status,
+    make_event,
+    target_reached,
+)
+
+#: consecutive failed status polls tolerated before the trigger gives up (each poll already
+#: went through the client's own retries)
+DEFAULT_MAX_POLL_ERRORS = 5
+#: seconds allowed for the best-effort cancel in ``on_kill``
+CANCEL_TIMEOUT = 15.0
+
+
+class TowerRunTrigger(BaseTrigger):
+    """Poll a Tower run until it reaches ``target_status``, fails, or a deadline passes.
+
+    Runs in the triggerer with the async ``nftower`` client only (the connection is read with
+    ``get_async_connection``). Events (plain dicts): ``status`` is ``success``, ``failed``,
+    ``cancelled``, ``timeout`` or ``error``; also ``workflow_id``, ``workflow_status``,
+    ``message`` and ``reason`` (``"timeout"`` or ``"execution_timeout"`` for timeouts).
+
+    Example:
+        >>> trigger = TowerRunTrigger(workflow_id="4Bi5xBK6E2Nbhj", poll_interval=30)
+        >>> trigger.serialize()[0]
+        'nftower_airflow.triggers.TowerRunTrigger'
+
+    :param workflow_id: the run to watch.
+    :param tower_conn_id: Airflow connection id (type ``tower``).
+    :param workspace: overrides the connection's workspace.
+    :param poll_interval: seconds between status checks.
+    :param end_time: epoch seconds after which a ``timeout`` event (reason ``timeout``) fires.
+    :param execution_deadline: epoch seconds of the task's ``execution_timeout`` (reason
+        ``execution_timeout``).
+    :param target_status: ``SUCCEEDED`` (default), ``RUNNING`` or ``SUBMITTED``.
+    :param unknown_timeout: seconds a run may stay ``UNKNOWN`` before it counts as failed.
+    :param cancel_on_kill: cancel the run when a user kills the deferred task (Airflow 3.3+).
+    :param max_poll_errors: consecutive failed polls tolerated before an ``error`` event.
+    """
+
+    def __init__(
+        self,
+        workflow_id: str,
+        tower_conn_id: str = "tower_default",
+        workspace: str | int | None = None,
+        poll_interval: float = 60.0,
+        end_time: float | None = None,
+        execution_deadline: float | None = None,
+        target_status: str = "SUCCEEDED",
+        unknown_timeout: float = 3600.0,
+        cancel_on_kill: bool = False,
+        max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
+    ) -> None:
+        super().__init__()
+        self.workflow_id = str(workflow_id)
+        self.tower_conn_id = tower_conn_id
+        self.workspace = workspace
+        self.poll_interval = float(poll_interval)
+        self.end_time = end_time
+        self.execution_deadline = execution_deadline
+        self.target_status = check_target_status(target_status)
+        self.unknown_timeout = float(unknown_timeout)
+        self.cancel_on_kill = cancel_on_kill
+        self.max_poll_errors = max(1, int(max_poll_errors))
+        self._cancel_requested = False
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "workflow_id": self.workflow_id,
+                "tower_conn_id": self.tower_conn_id,
+                "workspace": self.workspace,
+                "poll_interval": self.poll_interval,
+                "end_time": self.end_time,
+                "execution_deadline": self.execution_deadline,
+                "target_status": self.target_status,
+                "unknown_timeout": self.unknown_timeout,
+                "cancel_on_kill": self.cancel_on_kill,
+                "max_poll_errors": self.max_poll_errors,
+            },
+        )
+
+    def _hook(self) -> Any:
+        from nftower_airflow.hooks import TowerHook
+
+        return TowerHook(self.tower_conn_id, workspace=self.workspace)
+
+    def _event(self, status: EventStatus, **fields: Any) -> TriggerEvent:
+        return TriggerEvent(make_event(status, self.workflow_id, **fields))
+
+    def _deadline_event(self) -> TriggerEvent | None:
+        now = time.time()
+        if self.execution_deadline is not None and now >= self.execution_deadline:
+            return self._event(
+                "timeout",
+                reason="execution_timeout",
+                message=f"Run {self.workflow_id} still going at the task's execution_timeout.",
+            )
+        if self.end_time is not None and now >= self.end_time:
+            return self._event(
+                "timeout",
+                reason="timeout",
+                message=f"Run {self.workflow_id} still going after the wait timeout.",
+            )
+        return None
+
+    def _sleep_for(self) -> float:
+        deadlines = [d for d in (self.end_time, self.execution_deadline) if d is not None]
+        delay = self.poll_interval
+        if deadlines:
+            delay = min(delay, max(0.0, min(deadlines) - time.time()))
+        return delay
+
+    def _status_event(self, status: str, unknown_since: float | None) -> TriggerEvent | None:
+        if target_reached(status, self.target_status):
+            return self._event("success", workflow_status=status)
+        if status == "FAILED":
+            return self._event("failed", workflow_status=status, message="The run failed.")
+        if status == "CANCELLED":
+            return self._event(
+                "cancelled", workflow_status=status, message="The run was cancelled."
+            )
+        if status == "SUCCEEDED":  # a target that is not reachable any more
+            return self._event(
+                "failed",
+                workflow_status=status,
+                message=f"The run finished before reaching {self.target_status}.",
+            )
+        if unknown_since is not None and time.monotonic() - unknown_since >= self.unknown_timeout:
+            return self._event(
+                "failed",
+                workflow_status=status,
+                message=f"The run stayed UNKNOWN for more than {self.unknown_timeout:.0f} s.",
+            )
+        return None
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from nftower import TowerAPIError, TowerError
+
+        transient = _transient_errors()
+        errors = 0
+        last_status: str | None = None
+        unknown_since: float | None = None
+        try:
+            client = await self._hook().get_async_conn()
+        except TowerError as err:
+            yield self._event("error", message=str(err))
+            return
+        async with client:
+            while True:
+                if event := self._deadline_event():
+                    yield event
+                    return
+                try:
+                    workflow = await client.get_workflow(self.workflow_id)
+                except transient as err:
+                    errors += 1
+                    self.log.warning(
+                        "Status poll %d/%d for run %s failed: %s",
+                        errors,
+                        self.max_poll_errors,
+                        self.workflow_id,
+                        err,
+                    )
+                    if errors >= self.max_poll_errors:
+                        yield self._event("error", message=str(err), workflow_status=last_status)
+                        return
+                    await asyncio.sleep(self._sleep_for())
+                    continue
+                except (TowerAPIError, TowerError) as err:
+                    yield self._event("error", message=str(err), workflow_status=last_status)
+                    return
+                errors = 0
+                status = _status_text(workflow.status)
+                if status != last_status:
+                    self.log.info("Run %s is %s", self.workflow_id, status)
+                    last_status = status
+                unknown_since = (unknown_since or time.monotonic()) if status == "UNKNOWN" else None
+                if event := self._status_event(status, unknown_since):
+                    yield event
+                    return
+                await asyncio.sleep(self._sleep_for())
+
+    async def on_kill(self) -> None:
+        """Cancel the run when a user kills the deferred task (once, bounded, best-effort)."""
+        if not self.cancel_on_kill or self._cancel_requested:
+            return
+        self._cancel_requested = True
+        from nftower import TowerError
+
+        try:
+            async with await self._hook().get_async_conn() as client:
+                await asyncio.wait_for(client.cancel(self.workflow_id), CANCEL_TIMEOUT)
+            self.log.info("Cancelled Tower run %s", self.workflow_id)
+        except (TowerError, asyncio.TimeoutError) as err:
+            self.log.warning("Could not cancel Tower run %s: %s", self.workflow_id, err)
+
+
+def _status_text(status: Any) -> str:
+    if status is None:
+        return "UNKNOWN"
+    return str(getattr(status, "value", status))
+
+
+def _transient_errors() -> tuple[type[Exception], ...]:
+    from nftower import RateLimitError, ServerError, TowerConnectionError
+
+    return (TowerConnectionError, ServerError, RateLimitError)
