@@ -211,3 +211,16 @@ def test_report_rate_limited_counts_warns_once_per_burst_and_pauses(
     assert len([r for r in caplog.records if "429" in r.getMessage()]) == 1
     limiter.acquire()  # held off until the reported Retry-After passed
     assert limiter.stats().waits == 1
+
+
+def test_redis_backend_without_the_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "redis" else real_find_spec(name, *a),
+    )
+    with pytest.raises(ValueError, match=r"nftower\[redis\]"):
+        backend_from_url("redis://127.0.0.1:6379/0")

@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from .._exceptions import TowerConfigError
 from ._memory import MemoryBackend
 from ._protocol import RateLimitBackend
 
@@ -69,7 +70,7 @@ class RateLimiter:
     ) -> None:
         _check_limits(limit, window)
         if margin < 0:
-            raise ValueError(f"margin must be >= 0, got {margin!r}")
+            raise TowerConfigError(f"margin must be >= 0, got {margin!r}")
         self.backend = backend
         self.key = key
         self.limit = limit
@@ -229,6 +230,8 @@ class RateLimiter:
 
 def _check_limits(limit: int, window: float) -> None:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"rate limit must be a positive integer, got {limit!r}")
+        raise TowerConfigError(f"rate limit must be a positive integer, got {limit!r}")
     if not isinstance(window, (int, float)) or isinstance(window, bool) or window <= 0:
-        raise ValueError(f"rate limit window must be a positive number of seconds, got {window!r}")
+        raise TowerConfigError(
+            f"rate limit window must be a positive number of seconds, got {window!r}"
+        )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
+
+from .._exceptions import TowerConfigError
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -65,6 +68,10 @@ class RedisBackend:
     """
 
     def __init__(self, url: str, *, timeout: float = 2.0) -> None:
+        if importlib.util.find_spec("redis") is None:
+            raise TowerConfigError(
+                "The redis rate limit backend needs the redis package: pip install 'nftower[redis]'"
+            )
         self.url = redact_url(url)
         self._raw_url = url
         self._timeout = timeout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from urllib.parse import unquote, urlsplit
 
+from .._exceptions import TowerConfigError
 from ._memory import MemoryBackend
 from ._protocol import RateLimitBackend
 from ._redis import RedisBackend, redact_url
@@ -43,10 +44,10 @@ def backend_from_url(url: str | None = None) -> RateLimitBackend:
     MemoryBackend()
     >>> backend_from_url("sqlite:///tmp/nftower-rl.sqlite3")
     SQLiteBackend('/tmp/nftower-rl.sqlite3')
-    >>> backend_from_url("ftp://x")
+    >>> backend_from_url("ftp://x")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: Unsupported rate limit backend 'ftp://x': use memory://, sqlite:///path or redis://host:port/db
+    nftower.TowerConfigError: Unsupported rate limit backend 'ftp://x': use memory://, ...
     """
     resolved = resolve_backend_url(url)
     scheme = urlsplit(resolved).scheme.lower()
@@ -55,14 +56,14 @@ def backend_from_url(url: str | None = None) -> RateLimitBackend:
     if scheme == "sqlite":
         path = unquote(resolved[len("sqlite://") :])
         if not path.startswith("/") or not path.strip("/"):
-            raise ValueError(
+            raise TowerConfigError(
                 f"Invalid SQLite rate limit backend {resolved!r}: "
                 "use sqlite:///absolute/path.sqlite3 (an absolute path after sqlite://)"
             )
         return SQLiteBackend("/" + path.lstrip("/"))
     if scheme in ("redis", "rediss"):
         return RedisBackend(resolved)
-    raise ValueError(
+    raise TowerConfigError(
         f"Unsupported rate limit backend {redact_url(resolved)!r}: "
         "use memory://, sqlite:///path or redis://host:port/db"
     )
