@@ -1,0 +1,65 @@
+"""Helpers reading the Prefect run context: flow-run ids, run loggers, deterministic names."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+if TYPE_CHECKING:
+    from prefect.context import FlowRunContext, TaskRunContext
+
+__all__ = ["current_flow_run_id", "in_run_context", "run_logger", "task_run_name_parts"]
+
+
+def _task_run_context() -> TaskRunContext | None:
+    from prefect.context import TaskRunContext
+
+    return TaskRunContext.get()
+
+
+def _flow_run_context() -> FlowRunContext | None:
+    from prefect.context import FlowRunContext
+
+    return FlowRunContext.get()
+
+
+def in_run_context() -> bool:
+    """True inside a Prefect flow run or task run."""
+    return _task_run_context() is not None or _flow_run_context() is not None
+
+
+def current_flow_run_id() -> UUID | None:
+    """The id of the flow run this code belongs to (through its task run if needed)."""
+    task_ctx = _task_run_context()
+    if task_ctx is not None and task_ctx.task_run.flow_run_id is not None:
+        return task_ctx.task_run.flow_run_id
+    flow_ctx = _flow_run_context()
+    if flow_ctx is not None and flow_ctx.flow_run is not None:
+        return flow_ctx.flow_run.id
+    return None
+
+
+def task_run_name_parts() -> tuple[str, ...] | None:
+    """Parts that identify the current task call stably across flow-run retries.
+
+    The flow-run id, the task name and the task's dynamic key (its call counter inside
+    the flow run) stay the same when a flow run is retried, so a name built from them
+    finds the Tower run launched by the previous attempt. None outside a task run.
+    """
+    task_ctx = _task_run_context()
+    if task_ctx is None or task_ctx.task_run.flow_run_id is None:
+        return None
+    task_run = task_ctx.task_run
+    return (str(task_run.flow_run_id), task_ctx.task.name, str(task_run.dynamic_key))
+
+
+def run_logger(fallback: str = "prefect_nftower") -> logging.Logger | logging.LoggerAdapter[Any]:
+    """The Prefect run logger inside a run, a module logger elsewhere."""
+    from prefect.exceptions import MissingContextError
+    from prefect.logging import get_run_logger
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return logging.getLogger(fallback)

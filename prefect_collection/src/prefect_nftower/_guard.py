@@ -1,0 +1,36 @@
+"""Optional cross-process guard through a Prefect global concurrency limit.
+
+The core client already keeps every process under the per-token limit. When the
+credentials block names a Prefect global concurrency limit, each Tower operation of a
+task also takes one slot of it first (`strict=True`: a missing limit is an error, not a
+silent pass), so many processes sharing one token stay under a shared budget.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .credentials import TowerCredentials
+
+__all__ = ["aguard", "guard"]
+
+
+def guard(credentials: TowerCredentials) -> None:
+    """Take one slot of the configured Prefect rate limit (no-op when none is set)."""
+    name = credentials.prefect_rate_limit
+    if not name:
+        return
+    from prefect.concurrency.sync import rate_limit
+
+    rate_limit(name, occupy=1, strict=True)
+
+
+async def aguard(credentials: TowerCredentials) -> None:
+    """Async twin of `guard`."""
+    name = credentials.prefect_rate_limit
+    if not name:
+        return
+    from prefect.concurrency.asyncio import rate_limit
+
+    await rate_limit(name, occupy=1, strict=True)

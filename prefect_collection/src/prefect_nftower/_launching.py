@@ -1,0 +1,156 @@
+"""Launching without duplicates, shared by the launch task and `TowerPipeline.trigger`.
+
+Inside a flow run every launch gets a deterministic Tower run name built from the flow-run
+id and the calling task (name and call counter), and goes through `ensure_run`: a retry of
+the task or of the whole flow run finds the run the previous attempt started and reattaches
+(or resumes it, if it failed) instead of starting a second paid run. Outside Prefect runs
+it is a plain launch.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from ._context import current_flow_run_id, task_run_name_parts
+from ._reporting import RunReporter
+
+if TYPE_CHECKING:
+    from nftower import AsyncTowerClient, RunHandle, TowerClient
+
+    from .credentials import TowerCredentials
+
+__all__ = [
+    "active_runs",
+    "alaunch",
+    "deterministic_run_name",
+    "forget_run",
+    "launch",
+    "launch_kwargs",
+    "remember_run",
+]
+
+_LOCK = threading.Lock()
+_ACTIVE: dict[UUID, dict[str, TowerCredentials]] = {}
+
+
+def remember_run(workflow_id: str, credentials: TowerCredentials) -> None:
+    """Note a run being watched by the current flow run (for its cancellation hook)."""
+    flow_run_id = current_flow_run_id()
+    if flow_run_id is not None:
+        with _LOCK:
+            _ACTIVE.setdefault(flow_run_id, {})[workflow_id] = credentials
+
+
+def forget_run(workflow_id: str) -> None:
+    """The run finished or was cancelled: the cancellation hook can leave it alone."""
+    with _LOCK:
+        for runs in _ACTIVE.values():
+            runs.pop(workflow_id, None)
+
+
+def active_runs(flow_run_id: UUID) -> dict[str, TowerCredentials]:
+    """Runs started or watched by a flow run and not finished yet (and forget them)."""
+    with _LOCK:
+        return _ACTIVE.pop(flow_run_id, {})
+
+
+def launch_kwargs(
+    *,
+    params: dict[str, Any] | str | None = None,
+    revision: str | None = None,
+    config_profiles: list[str] | None = None,
+    compute_env: str | None = None,
+    work_dir: str | None = None,
+    labels: list[str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The keyword arguments for `nftower` launches, without the ones left unset."""
+    kwargs: dict[str, Any] = dict(extra or {})
+    options = {
+        "params": params,
+        "revision": revision,
+        "config_profiles": config_profiles,
+        "compute_env": compute_env,
+        "work_dir": work_dir,
+        "labels": labels,
+    }
+    kwargs.update({key: value for key, value in options.items() if value is not None})
+    return kwargs
+
+
+def deterministic_run_name(pipeline: str, run_name: str | None) -> str | None:
+    """The Tower run name a launch from the current Prefect run uses (None outside runs).
+
+    Built from the flow-run id and the task's name and call counter, which stay the same
+    when a task or flow run is retried; `run_name` (default: the pipeline's short name)
+    is the readable prefix.
+    """
+    from nftower import make_run_name
+
+    parts = task_run_name_parts()
+    if parts is None:
+        flow_run_id = current_flow_run_id()
+        if flow_run_id is None:
+            return None
+        parts = (str(flow_run_id), "trigger", pipeline)
+    prefix = run_name or _short_name(pipeline)
+    return make_run_name(*parts, prefix=prefix)
+
+
+def _short_name(pipeline: str) -> str:
+    name = pipeline.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    return name if name[:1].isalpha() else f"pipeline-{name}"
+
+
+def launch(
+    client: TowerClient,
+    credentials: TowerCredentials,
+    pipeline: str,
+    *,
+    run_name: str | None = None,
+    resume_failed: bool = True,
+    **kwargs: Any,
+) -> tuple[RunHandle, RunReporter]:
+    """Launch (or reattach to) the run of the current Prefect run and report it."""
+    from nftower import RunHandle
+
+    name = deterministic_run_name(pipeline, run_name)
+    if name is None:
+        workflow_id = client.launch(pipeline, run_name=run_name, **kwargs)
+        handle = RunHandle(workflow_id=workflow_id, run_name=run_name or "", action="launched")
+    else:
+        handle = client.ensure_run(pipeline, run_name=name, resume_failed=resume_failed, **kwargs)
+    workflow = client.get_workflow(handle.workflow_id)
+    reporter = RunReporter.for_workflow(workflow, client.run_url(workflow))
+    remember_run(handle.workflow_id, credentials)
+    reporter.launched(handle.action)
+    return handle, reporter
+
+
+async def alaunch(
+    client: AsyncTowerClient,
+    credentials: TowerCredentials,
+    pipeline: str,
+    *,
+    run_name: str | None = None,
+    resume_failed: bool = True,
+    **kwargs: Any,
+) -> tuple[RunHandle, RunReporter]:
+    """Async twin of `launch`."""
+    from nftower import RunHandle
+
+    name = deterministic_run_name(pipeline, run_name)
+    if name is None:
+        workflow_id = await client.launch(pipeline, run_name=run_name, **kwargs)
+        handle = RunHandle(workflow_id=workflow_id, run_name=run_name or "", action="launched")
+    else:
+        handle = await client.ensure_run(
+            pipeline, run_name=name, resume_failed=resume_failed, **kwargs
+        )
+    workflow = await client.get_workflow(handle.workflow_id)
+    reporter = RunReporter.for_workflow(workflow, client.run_url(workflow))
+    remember_run(handle.workflow_id, credentials)
+    await reporter.alaunched(handle.action)
+    return handle, reporter

@@ -1,0 +1,325 @@
+"""What a Tower run shows in Prefect: run-logger lines, artifacts and events.
+
+One `RunReporter` follows one Tower run: a link artifact and a `nftower.workflow.launched`
+event at launch, a `nftower.workflow.<status>` event and one log line per status change,
+a progress artifact fed from Tower's task counts, and a markdown summary at the end.
+Artifacts need a flow or task run; events go out wherever Prefect can send them.
+Reporting never fails the run: a Prefect API hiccup is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from ._context import in_run_context, run_logger
+
+if TYPE_CHECKING:
+    from nftower import FailureReport, Workflow
+
+__all__ = ["RunReporter", "artifact_key", "progress_percent", "summary_markdown"]
+
+EVENT_PREFIX = "nftower.workflow"
+_KEY_CHARS = re.compile(r"[^a-z0-9]+")
+
+
+def artifact_key(kind: str, name: str | None) -> str:
+    """A Prefect artifact key (lowercase letters, digits, dashes) for one pipeline.
+
+    Example:
+        >>> artifact_key("run", "nf-core/rnaseq")
+        'nftower-run-nf-core-rnaseq'
+    """
+    slug = _KEY_CHARS.sub("-", (name or "workflow").lower()).strip("-") or "workflow"
+    return f"nftower-{kind}-{slug}"[:120].rstrip("-")
+
+
+def _status(workflow: Workflow) -> str:
+    status = workflow.status
+    return str(getattr(status, "value", status) or "UNKNOWN")
+
+
+def task_counts(workflow: Workflow) -> dict[str, int]:
+    """Task counts by state from the run's progress (empty when Tower sent none)."""
+    progress = getattr(workflow, "progress", None)
+    load = getattr(progress, "workflow_progress", None) if progress is not None else None
+    if load is None:
+        return {}
+    counts: dict[str, int] = {}
+    for name in ("pending", "submitted", "running", "cached", "succeeded", "failed", "aborted"):
+        value = getattr(load, name, None)
+        if isinstance(value, int):
+            counts[name] = value
+    return counts
+
+
+def progress_percent(workflow: Workflow) -> float:
+    """Share of finished tasks, 0-100; 100 once the run is terminal."""
+    if workflow.status is not None and workflow.status.is_terminal:
+        return 100.0
+    counts = task_counts(workflow)
+    total = sum(counts.values())
+    if not total:
+        return 0.0
+    done = sum(counts.get(name, 0) for name in ("cached", "succeeded", "failed", "aborted"))
+    return round(100.0 * done / total, 1)
+
+
+def _duration(workflow: Workflow) -> str:
+    millis = getattr(workflow, "duration", None)
+    if not isinstance(millis, (int, float)) or millis <= 0:
+        return "-"
+    seconds = int(millis // 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h {minutes:02d}m {seconds:02d}s" if hours else f"{minutes}m {seconds:02d}s"
+
+
+def summary_markdown(
+    workflow: Workflow, run_url: str | None, report: FailureReport | None = None
+) -> str:
+    """The end-of-run markdown: status, duration, task counts and failed tasks."""
+    name = workflow.run_name or workflow.id
+    link = f"[{name}]({run_url})" if run_url else f"`{name}`"
+    lines = [
+        f"### Tower run {link}",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Status | **{_status(workflow)}** |",
+        f"| Pipeline | {workflow.project_name or '-'} |",
+        f"| Workflow ID | `{workflow.id}` |",
+        f"| Duration | {_duration(workflow)} |",
+    ]
+    counts = task_counts(workflow)
+    if counts:
+        shown = ", ".join(f"{count} {state}" for state, count in counts.items() if count)
+        lines.append(f"| Tasks | {shown or 'none'} |")
+    if workflow.exit_status is not None:
+        lines.append(f"| Exit status | {workflow.exit_status} |")
+    if workflow.error_message:
+        lines += ["", "**Error:**", "", "```", workflow.error_message.strip(), "```"]
+    failed = list(report.failed_tasks) if report is not None else []
+    if failed:
+        lines += ["", "**Failed tasks**", "", "| Task | Exit | Work dir |", "|---|---|---|"]
+        for task in failed:
+            lines.append(
+                f"| {task.name or task.process or '-'} | {task.exit_code} | {task.workdir or '-'} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class RunReporter:
+    """Logs, artifacts and events of one Tower run."""
+
+    workflow_id: str
+    run_url: str | None = None
+    run_name: str | None = None
+    pipeline: str | None = None
+    workspace: str | None = None
+    last_status: str | None = None
+    _progress_id: UUID | None = field(default=None, repr=False)
+    _last_percent: float | None = field(default=None, repr=False)
+
+    @classmethod
+    def for_workflow(cls, workflow: Workflow, run_url: str | None) -> RunReporter:
+        """A reporter filled from a workflow's description."""
+        workspace = None
+        if getattr(workflow, "org_name", None) and getattr(workflow, "workspace_name", None):
+            workspace = f"{workflow.org_name}/{workflow.workspace_name}"
+        return cls(
+            workflow_id=str(workflow.id),
+            run_url=run_url,
+            run_name=workflow.run_name,
+            pipeline=workflow.project_name,
+            workspace=workspace,
+        )
+
+    # events -----------------------------------------------------------------------------
+
+    def resource(self) -> dict[str, str]:
+        """The Prefect resource describing the Tower run."""
+        resource = {
+            "prefect.resource.id": f"{EVENT_PREFIX}.{self.workflow_id}",
+            "prefect.resource.name": self.run_name or self.workflow_id,
+            "nftower.workflow.id": self.workflow_id,
+        }
+        if self.workspace:
+            resource["nftower.workspace"] = self.workspace
+        if self.run_url:
+            resource["nftower.run-url"] = self.run_url
+        if self.pipeline:
+            resource["nftower.pipeline"] = self.pipeline
+        return resource
+
+    def emit(self, name: str, payload: dict[str, Any]) -> None:
+        """Emit `nftower.workflow.<name>` with the run as resource (best effort)."""
+        from prefect.events import emit_event
+
+        try:
+            emit_event(f"{EVENT_PREFIX}.{name}", resource=self.resource(), payload=payload)
+        except Exception as exc:  # reporting never fails the run
+            run_logger().warning("Could not emit event %s.%s: %s", EVENT_PREFIX, name, exc)
+
+    def _state_payload(self, workflow: Workflow) -> dict[str, Any]:
+        payload: dict[str, Any] = {"status": _status(workflow), "run_name": workflow.run_name}
+        if workflow.exit_status is not None:
+            payload["exit_status"] = workflow.exit_status
+        if workflow.error_message:
+            payload["error_message"] = workflow.error_message
+        counts = task_counts(workflow)
+        if counts:
+            payload["tasks"] = counts
+        return payload
+
+    # launch -----------------------------------------------------------------------------
+
+    def _launch_log(self, action: str) -> None:
+        where = f": {self.run_url}" if self.run_url else ""
+        run_logger().info(
+            "Tower run %s %s (workflow %s)%s", self.run_name or "-", action, self.workflow_id, where
+        )
+        if action != "reattached":
+            self.emit("launched", {"action": action, "run_name": self.run_name})
+
+    def _link_kwargs(self) -> dict[str, Any] | None:
+        if not (self.run_url and in_run_context()):
+            return None
+        return {
+            "link": self.run_url,
+            "link_text": f"Tower run {self.run_name or self.workflow_id}",
+            "key": artifact_key("run", self.pipeline),
+            "description": f"Tower run page of workflow {self.workflow_id}",
+        }
+
+    def launched(self, action: str) -> None:
+        """Log the run URL, create the link artifact and emit the launched event."""
+        self._launch_log(action)
+        kwargs = self._link_kwargs()
+        if kwargs is not None:
+            from prefect.artifacts import create_link_artifact
+
+            _best_effort(lambda: create_link_artifact(**kwargs, _sync=True))  # type: ignore[call-arg]
+
+    async def alaunched(self, action: str) -> None:
+        """Async twin of `launched`."""
+        self._launch_log(action)
+        kwargs = self._link_kwargs()
+        if kwargs is not None:
+            from prefect.artifacts import acreate_link_artifact
+
+            await _abest_effort(acreate_link_artifact(**kwargs))
+
+    # progress ---------------------------------------------------------------------------
+
+    def _note_status(self, workflow: Workflow) -> bool:
+        status = _status(workflow)
+        if status == self.last_status:
+            return False
+        previous, self.last_status = self.last_status, status
+        logger = run_logger()
+        if previous is None:
+            logger.info("Tower run %s is %s", self.workflow_id, status)
+        else:
+            logger.info("Tower run %s: %s -> %s", self.workflow_id, previous, status)
+        self.emit(status.lower(), self._state_payload(workflow))
+        return True
+
+    def _progress_update(self, workflow: Workflow) -> float | None:
+        if not in_run_context():
+            return None
+        percent = progress_percent(workflow)
+        if percent == self._last_percent:
+            return None
+        self._last_percent = percent
+        return percent
+
+    def observe(self, workflow: Workflow) -> None:
+        """Log/emit a status change and refresh the progress artifact."""
+        self._note_status(workflow)
+        percent = self._progress_update(workflow)
+        if percent is None:
+            return
+        from prefect.artifacts import create_progress_artifact, update_progress_artifact
+
+        if self._progress_id is None:
+            self._progress_id = _best_effort(
+                lambda: create_progress_artifact(  # type: ignore[call-arg]
+                    percent,
+                    key=artifact_key("progress", self.pipeline),
+                    description=f"Tasks finished in Tower run {self.run_name or self.workflow_id}",
+                    _sync=True,
+                )
+            )
+        else:
+            progress_id = self._progress_id
+            _best_effort(lambda: update_progress_artifact(progress_id, percent, _sync=True))  # type: ignore[call-arg]
+
+    async def aobserve(self, workflow: Workflow) -> None:
+        """Async twin of `observe`."""
+        self._note_status(workflow)
+        percent = self._progress_update(workflow)
+        if percent is None:
+            return
+        from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
+
+        if self._progress_id is None:
+            self._progress_id = await _abest_effort(
+                acreate_progress_artifact(
+                    percent,
+                    key=artifact_key("progress", self.pipeline),
+                    description=f"Tasks finished in Tower run {self.run_name or self.workflow_id}",
+                )
+            )
+        else:
+            await _abest_effort(aupdate_progress_artifact(self._progress_id, percent))
+
+    # end --------------------------------------------------------------------------------
+
+    def _summary_kwargs(
+        self, workflow: Workflow, report: FailureReport | None
+    ) -> dict[str, Any] | None:
+        if report is not None:
+            run_logger().error("%s", report.summary())
+        if not in_run_context():
+            return None
+        return {
+            "markdown": summary_markdown(workflow, self.run_url, report),
+            "key": artifact_key("summary", self.pipeline),
+            "description": f"Tower run {self.run_name or self.workflow_id}: {_status(workflow)}",
+        }
+
+    def finished(self, workflow: Workflow, report: FailureReport | None = None) -> None:
+        """Log the failure report (if any) and create the markdown summary."""
+        kwargs = self._summary_kwargs(workflow, report)
+        if kwargs is not None:
+            from prefect.artifacts import create_markdown_artifact
+
+            _best_effort(lambda: create_markdown_artifact(**kwargs, _sync=True))  # type: ignore[call-arg]
+
+    async def afinished(self, workflow: Workflow, report: FailureReport | None = None) -> None:
+        """Async twin of `finished`."""
+        kwargs = self._summary_kwargs(workflow, report)
+        if kwargs is not None:
+            from prefect.artifacts import acreate_markdown_artifact
+
+            await _abest_effort(acreate_markdown_artifact(**kwargs))
+
+
+def _best_effort(call: Any) -> Any:
+    try:
+        return call()
+    except Exception as exc:  # reporting never fails the run
+        run_logger().warning("Could not update a Prefect artifact: %s", exc)
+        return None
+
+
+async def _abest_effort(awaitable: Any) -> Any:
+    try:
+        return await awaitable
+    except Exception as exc:  # reporting never fails the run
+        run_logger().warning("Could not update a Prefect artifact: %s", exc)
+        return None

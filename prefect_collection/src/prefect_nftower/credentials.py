@@ -1,0 +1,118 @@
+"""`TowerCredentials`: the access token and endpoint of a Tower / Seqera Platform account."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prefect.blocks.abstract import CredentialsBlock
+from pydantic import Field, SecretStr
+
+if TYPE_CHECKING:
+    from nftower import AsyncTowerClient, TowerClient, TowerConfig
+
+__all__ = ["TowerCredentials"]
+
+
+class TowerCredentials(CredentialsBlock):
+    """Access token and endpoint for Nextflow Tower / Seqera Platform.
+
+    Every field left empty falls back to the variables the `tw` CLI reads:
+    `TOWER_ACCESS_TOKEN`, `TOWER_API_ENDPOINT` (else Seqera Cloud) and `TOWER_WORKSPACE_ID`.
+    All clients of one token in a process share one rate limiter (20 calls/s by default).
+
+    Examples:
+        Load stored credentials and list the launchpad pipelines:
+        ```python
+        from prefect_nftower import TowerCredentials
+
+        credentials = TowerCredentials.load("BLOCK_NAME")
+        with credentials.get_client() as client:
+            for pipeline in client.list_pipelines():
+                print(pipeline.name)
+        ```
+    """
+
+    _block_type_name = "Tower Credentials"
+    _block_type_slug = "tower-credentials"
+    _logo_url = "https://github.com/seqeralabs.png?size=200"  # type: ignore[assignment]
+    _documentation_url = "https://docs.seqera.io/platform-cloud/api/overview"  # type: ignore[assignment]
+
+    access_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Tower / Seqera Platform personal access token. "
+            "Empty: the TOWER_ACCESS_TOKEN environment variable."
+        ),
+    )
+    api_url: str | None = Field(
+        default=None,
+        title="API URL",
+        description=(
+            "API endpoint, e.g. https://api.cloud.seqera.io or https://tower.example.org/api. "
+            "Empty: TOWER_API_ENDPOINT, else Seqera Cloud."
+        ),
+    )
+    workspace: str | None = Field(
+        default=None,
+        description=(
+            "Workspace as a numeric id or 'organization/workspace'. "
+            "Empty: TOWER_WORKSPACE_ID, else the personal workspace."
+        ),
+    )
+    rate_limit_backend: str | None = Field(
+        default=None,
+        description=(
+            "Where the per-token rate limit is counted: memory://, sqlite:///path or "
+            "redis://host:port/db. Empty: NFTOWER_RATE_LIMIT_BACKEND, else the host default."
+        ),
+    )
+    prefect_rate_limit: str | None = Field(
+        default=None,
+        title="Prefect rate limit name",
+        description=(
+            "Name of a Prefect global concurrency limit with slot decay, acquired (strictly) "
+            "before each Tower operation of a task, as a guard across processes."
+        ),
+    )
+
+    def get_config(self) -> TowerConfig:
+        """The `nftower.TowerConfig` both clients are built from.
+
+        Raises:
+            nftower.TowerConfigError: no token here nor in TOWER_ACCESS_TOKEN.
+        """
+        from nftower import TowerConfig
+
+        token = self.access_token.get_secret_value() if self.access_token else None
+        return TowerConfig.from_env(
+            token=token,
+            api_url=self.api_url or None,
+            workspace=self.workspace or None,
+            rate_limit_backend=self.rate_limit_backend or None,
+        )
+
+    def get_client(self) -> TowerClient:
+        """A synchronous `nftower.TowerClient`; use it as a context manager.
+
+        Examples:
+            ```python
+            with TowerCredentials.load("BLOCK_NAME").get_client() as client:
+                print(client.user_info().user_name)
+            ```
+        """
+        from nftower import TowerClient
+
+        return TowerClient(config=self.get_config())
+
+    def get_async_client(self) -> AsyncTowerClient:
+        """An asynchronous `nftower.AsyncTowerClient`; use it with `async with`.
+
+        Examples:
+            ```python
+            async with TowerCredentials.load("BLOCK_NAME").get_async_client() as client:
+                print((await client.user_info()).user_name)
+            ```
+        """
+        from nftower import AsyncTowerClient
+
+        return AsyncTowerClient(config=self.get_config())

@@ -1,0 +1,129 @@
+"""`run_pipeline`: launch a Tower pipeline, wait for it, return the final workflow.
+
+Examples:
+    ```python
+    from prefect_nftower import TowerCredentials
+    from prefect_nftower.flows import run_pipeline
+
+    workflow = run_pipeline(
+        TowerCredentials.load("BLOCK_NAME"), "rnaseq", params={"outdir": "s3://bucket/out"}
+    )
+    print(workflow.status)
+    ```
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from prefect import flow
+from prefect._internal.compatibility.async_dispatch import async_dispatch
+
+from ._watching import DEFAULT_POLL_INTERVAL
+from .credentials import TowerCredentials
+from .hooks import cancel_tower_runs
+from .tasks import alaunch_workflow, await_for_workflow, launch_workflow, wait_for_workflow
+
+if TYPE_CHECKING:
+    from nftower import Workflow
+
+__all__ = ["arun_pipeline", "run_pipeline"]
+
+
+@flow(name="run-tower-pipeline", on_cancellation=[cancel_tower_runs])
+async def arun_pipeline(
+    credentials: TowerCredentials,
+    pipeline: str,
+    params: dict[str, Any] | None = None,
+    revision: str | None = None,
+    config_profiles: list[str] | None = None,
+    compute_env: str | None = None,
+    work_dir: str | None = None,
+    labels: list[str] | None = None,
+    run_name: str | None = None,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    timeout: float | None = None,
+    cancel_on_exit: bool = True,
+) -> Workflow:
+    """Async form of `run_pipeline`."""
+    workflow_id: str = await alaunch_workflow(
+        credentials,
+        pipeline,
+        params=params,
+        revision=revision,
+        config_profiles=config_profiles,
+        compute_env=compute_env,
+        work_dir=work_dir,
+        labels=labels,
+        run_name=run_name,
+    )
+    workflow: Workflow = await await_for_workflow(
+        credentials,
+        workflow_id,
+        poll_interval=poll_interval,
+        timeout=timeout,
+        cancel_on_exit=cancel_on_exit,
+    )
+    return workflow
+
+
+@async_dispatch(arun_pipeline)
+@flow(name="run-tower-pipeline", on_cancellation=[cancel_tower_runs])
+def run_pipeline(
+    credentials: TowerCredentials,
+    pipeline: str,
+    params: dict[str, Any] | None = None,
+    revision: str | None = None,
+    config_profiles: list[str] | None = None,
+    compute_env: str | None = None,
+    work_dir: str | None = None,
+    labels: list[str] | None = None,
+    run_name: str | None = None,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    timeout: float | None = None,
+    cancel_on_exit: bool = True,
+) -> Workflow:
+    """Launch a pipeline on Tower, wait for it and return the final workflow.
+
+    One launch per flow run (a retry reattaches), polling in one task run, the Tower run
+    cancelled on timeout or flow cancellation (unless `cancel_on_exit=False`), a link,
+    progress and summary artifact, and `nftower.workflow.*` events. A run that ends
+    FAILED or CANCELLED fails the flow with `nftower.WorkflowFailedError`: status, run
+    URL, error message and failed tasks.
+
+    Args:
+        credentials: Tower credentials block.
+        pipeline: Launchpad pipeline name or id, or a repository URL.
+        params: Pipeline parameters, merged over the launchpad's.
+        revision: Git revision (branch, tag or commit).
+        config_profiles: Nextflow config profiles.
+        compute_env: Compute environment name or id.
+        work_dir: Nextflow work directory.
+        labels: Label names to attach to the run.
+        run_name: Readable prefix of the Tower run name.
+        poll_interval: Seconds between status checks.
+        timeout: Seconds to wait at most (None: no limit); the run is cancelled past it.
+        cancel_on_exit: Cancel the Tower run on timeout or cancellation.
+
+    Returns:
+        The final `nftower.Workflow`.
+    """
+    workflow_id: str = launch_workflow(
+        credentials,
+        pipeline,
+        params=params,
+        revision=revision,
+        config_profiles=config_profiles,
+        compute_env=compute_env,
+        work_dir=work_dir,
+        labels=labels,
+        run_name=run_name,
+    )
+    workflow: Workflow = wait_for_workflow(
+        credentials,
+        workflow_id,
+        poll_interval=poll_interval,
+        timeout=timeout,
+        cancel_on_exit=cancel_on_exit,
+    )
+    return workflow

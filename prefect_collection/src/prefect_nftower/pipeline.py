@@ -1,0 +1,232 @@
+"""`TowerPipeline` (a job block) and `TowerWorkflowRun` (the run it triggers)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from prefect._internal.compatibility.async_dispatch import async_dispatch
+from prefect.blocks.abstract import JobBlock, JobRun
+from pydantic import Field
+
+from .credentials import TowerCredentials
+
+if TYPE_CHECKING:
+    from nftower import Workflow
+
+    from ._reporting import RunReporter
+
+__all__ = ["TowerPipeline", "TowerWorkflowRun"]
+
+_DEFAULT_POLL_INTERVAL = 30.0
+
+
+class TowerWorkflowRun(JobRun["Workflow"]):
+    """A Tower run started by `TowerPipeline.trigger()`.
+
+    Examples:
+        ```python
+        run = TowerPipeline.load("BLOCK_NAME").trigger()
+        print(run.workflow_id, run.run_url)
+        run.wait_for_completion()
+        workflow = run.fetch_result()
+        ```
+    """
+
+    def __init__(
+        self,
+        pipeline: TowerPipeline,
+        workflow_id: str,
+        *,
+        action: str = "launched",
+        reporter: RunReporter | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.workflow_id = workflow_id
+        self.action = action
+        self._reporter = reporter
+        self._final: Workflow | None = None
+
+    @property
+    def run_url(self) -> str | None:
+        """The Tower run page."""
+        return self._reporter.run_url if self._reporter is not None else None
+
+    def __repr__(self) -> str:
+        return f"TowerWorkflowRun(workflow_id={self.workflow_id!r}, action={self.action!r})"
+
+    def _reporter_for(self, workflow: Workflow, run_url: str | None) -> RunReporter:
+        from ._reporting import RunReporter
+
+        if self._reporter is None:
+            self._reporter = RunReporter.for_workflow(workflow, run_url)
+        return self._reporter
+
+    async def await_for_completion(self) -> None:
+        """Async form of `wait_for_completion`."""
+        from ._launching import remember_run
+        from ._watching import WaitPlan, afailure_of, await_run
+
+        block = self.pipeline
+        plan = WaitPlan(self.workflow_id, block.poll_interval, block.timeout)
+        async with block.credentials.get_async_client() as client:
+            first = await client.get_workflow(self.workflow_id)
+            reporter = self._reporter_for(first, client.run_url(first))
+            remember_run(self.workflow_id, block.credentials)
+            workflow = await await_run(client, plan, reporter, cancel_on_exit=block.cancel_on_exit)
+            report = await afailure_of(client, workflow)
+        self._final = workflow
+        await reporter.afinished(workflow, report)
+        if report is not None:
+            raise report.to_error()
+
+    @async_dispatch(await_for_completion)
+    def wait_for_completion(self) -> None:  # type: ignore[override]
+        """Wait until the run finishes; raise `nftower.WorkflowFailedError` unless it succeeded.
+
+        Polls every `poll_interval` seconds, logs status changes, cancels the Tower run
+        past `timeout` (unless `cancel_on_exit=False`).
+        """
+        from ._launching import remember_run
+        from ._watching import WaitPlan, failure_of, wait_run
+
+        block = self.pipeline
+        plan = WaitPlan(self.workflow_id, block.poll_interval, block.timeout)
+        with block.credentials.get_client() as client:
+            first = client.get_workflow(self.workflow_id)
+            reporter = self._reporter_for(first, client.run_url(first))
+            remember_run(self.workflow_id, block.credentials)
+            workflow = wait_run(client, plan, reporter, cancel_on_exit=block.cancel_on_exit)
+            report = failure_of(client, workflow)
+        self._final = workflow
+        reporter.finished(workflow, report)
+        if report is not None:
+            raise report.to_error()
+
+    async def afetch_result(self) -> Workflow:
+        """Async form of `fetch_result`."""
+        async with self.pipeline.credentials.get_async_client() as client:
+            return await client.get_workflow(self.workflow_id)
+
+    @async_dispatch(afetch_result)
+    def fetch_result(self) -> Workflow:  # type: ignore[override]
+        """The run's current (after `wait_for_completion`: final) workflow details."""
+        with self.pipeline.credentials.get_client() as client:
+            return client.get_workflow(self.workflow_id)
+
+    async def acancel(self, force: bool = False) -> None:
+        """Async form of `cancel`."""
+        from ._launching import forget_run
+
+        async with self.pipeline.credentials.get_async_client() as client:
+            await client.cancel(self.workflow_id, force=force)
+        forget_run(self.workflow_id)
+        self.logger.info("Cancelled Tower run %s", self.workflow_id)
+
+    @async_dispatch(acancel)
+    def cancel(self, force: bool = False) -> None:
+        """Cancel the Tower run."""
+        from ._launching import forget_run
+
+        with self.pipeline.credentials.get_client() as client:
+            client.cancel(self.workflow_id, force=force)
+        forget_run(self.workflow_id)
+        self.logger.info("Cancelled Tower run %s", self.workflow_id)
+
+
+class TowerPipeline(JobBlock["Workflow"]):
+    """A pipeline on Nextflow Tower / Seqera Platform with its launch options.
+
+    `trigger()` launches it and returns a `TowerWorkflowRun`. Inside a flow run the
+    launch gets a deterministic run name, so a retry reattaches to the run already
+    started rather than launching twice.
+
+    Examples:
+        Launch the stored pipeline and wait for it:
+        ```python
+        from prefect_nftower import TowerPipeline
+
+        pipeline = TowerPipeline.load("BLOCK_NAME")
+        run = pipeline.trigger()
+        run.wait_for_completion()
+        print(run.fetch_result().status)
+        ```
+    """
+
+    _block_type_name = "Tower Pipeline"
+    _block_type_slug = "tower-pipeline"
+    _logo_url = "https://github.com/seqeralabs.png?size=200"  # type: ignore[assignment]
+    _documentation_url = "https://docs.seqera.io/platform-cloud/launch/launchpad"  # type: ignore[assignment]
+
+    credentials: TowerCredentials = Field(description="Tower credentials block.")
+    pipeline: str = Field(
+        description="Launchpad pipeline name or id, or a pipeline repository URL."
+    )
+    params: dict[str, Any] | None = Field(
+        default=None, description="Pipeline parameters, merged over the launchpad's."
+    )
+    revision: str | None = Field(default=None, description="Git revision: branch, tag or commit.")
+    config_profiles: list[str] | None = Field(default=None, description="Nextflow config profiles.")
+    compute_env: str | None = Field(
+        default=None,
+        description="Compute environment name or id (default: the launchpad's, else primary).",
+    )
+    work_dir: str | None = Field(default=None, description="Nextflow work directory.")
+    labels: list[str] | None = Field(default=None, description="Label names for the run.")
+    run_name: str | None = Field(default=None, description="Readable prefix of the Tower run name.")
+    poll_interval: float = Field(
+        default=_DEFAULT_POLL_INTERVAL, gt=0, description="Seconds between status checks."
+    )
+    timeout: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds to wait for the run at most (empty: no limit).",
+    )
+    cancel_on_exit: bool = Field(
+        default=True,
+        description="Cancel the Tower run when waiting times out or is cancelled.",
+    )
+
+    def _launch_kwargs(self) -> dict[str, Any]:
+        from ._launching import launch_kwargs
+
+        return launch_kwargs(
+            params=self.params,
+            revision=self.revision,
+            config_profiles=self.config_profiles,
+            compute_env=self.compute_env,
+            work_dir=self.work_dir,
+            labels=self.labels,
+        )
+
+    async def atrigger(self) -> TowerWorkflowRun:
+        """Async form of `trigger`."""
+        from ._guard import aguard
+        from ._launching import alaunch
+
+        await aguard(self.credentials)
+        async with self.credentials.get_async_client() as client:
+            handle, reporter = await alaunch(
+                client,
+                self.credentials,
+                self.pipeline,
+                run_name=self.run_name,
+                **self._launch_kwargs(),
+            )
+        return TowerWorkflowRun(self, handle.workflow_id, action=handle.action, reporter=reporter)
+
+    @async_dispatch(atrigger)
+    def trigger(self) -> TowerWorkflowRun:  # type: ignore[override]
+        """Launch the pipeline (or reattach, inside a retried flow run)."""
+        from ._guard import guard
+        from ._launching import launch
+
+        guard(self.credentials)
+        with self.credentials.get_client() as client:
+            handle, reporter = launch(
+                client,
+                self.credentials,
+                self.pipeline,
+                run_name=self.run_name,
+                **self._launch_kwargs(),
+            )
+        return TowerWorkflowRun(self, handle.workflow_id, action=handle.action, reporter=reporter)
