@@ -62,11 +62,9 @@ def raise_for_failure(client: TowerClient, workflow: Workflow, log: logging.Logg
     the failed tasks (name, exit code, work dir).
     """
     report = client.failure_report(workflow)
-    error = report.to_error()
     log.error("Tower run failed:\n%s", report.summary())
-    tail = list(getattr(report, "log_tail", None) or [])
-    if tail:
-        log.error("Last %d lines of the Nextflow log:\n%s", len(tail), "\n".join(tail))
+    # the exception repeats the summary without the log tail already in the task log
+    error = report.model_copy(update={"log_tail": []}).to_error()
     raise TowerRunFailedError(str(error), error=error) from error
 
 
