@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from airflow_harness import AirflowRunner, conn_json
 
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="nftower-airflow-test-"))

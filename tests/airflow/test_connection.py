@@ -6,7 +6,6 @@ import json
 
 import pytest
 from airflow.sdk import Connection
-
 from nftower_airflow._connection import api_url_from_connection, settings_from_connection
 from nftower_airflow.hooks import TowerHook
 

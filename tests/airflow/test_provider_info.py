@@ -1,4 +1,4 @@
-"""Provider metadata: every dotted path imports, and Airflow's ProvidersManager lists the provider."""
+"""Provider metadata: every dotted path imports; ProvidersManager and the CLI list the provider."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
-
 from nftower_airflow.get_provider_info import get_provider_info
 
 
@@ -43,8 +42,8 @@ def test_every_dotted_path_imports(path: str) -> None:
 
 
 def test_info_validates_against_airflow_schema() -> None:
-    import jsonschema
     import airflow
+    import jsonschema
 
     schema = json.loads((Path(airflow.__file__).parent / "provider_info.schema.json").read_text())
     jsonschema.validate(get_provider_info(), schema)
