@@ -26,7 +26,6 @@ for _name in ("TOWER_ACCESS_TOKEN", "TOWER_API_ENDPOINT", "TOWER_WORKSPACE_ID"):
 import pytest  # noqa: E402
 from nftower.testing import TowerEmulator  # noqa: E402
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
-
 from prefect_nftower import TowerCredentials  # noqa: E402
 
 SPEED = 50.0

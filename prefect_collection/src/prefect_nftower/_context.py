@@ -9,7 +9,7 @@ from uuid import UUID
 if TYPE_CHECKING:
     from prefect.context import FlowRunContext, TaskRunContext
 
-__all__ = ["current_flow_run_id", "in_run_context", "run_logger", "task_run_name_parts"]
+__all__ = ["current_flow_run_id", "in_run_context", "run_logger"]
 
 
 def _task_run_context() -> TaskRunContext | None:
@@ -38,20 +38,6 @@ def current_flow_run_id() -> UUID | None:
     if flow_ctx is not None and flow_ctx.flow_run is not None:
         return flow_ctx.flow_run.id
     return None
-
-
-def task_run_name_parts() -> tuple[str, ...] | None:
-    """Parts that identify the current task call stably across flow-run retries.
-
-    The flow-run id, the task name and the task's dynamic key (its call counter inside
-    the flow run) stay the same when a flow run is retried, so a name built from them
-    finds the Tower run launched by the previous attempt. None outside a task run.
-    """
-    task_ctx = _task_run_context()
-    if task_ctx is None or task_ctx.task_run.flow_run_id is None:
-        return None
-    task_run = task_ctx.task_run
-    return (str(task_run.flow_run_id), task_ctx.task.name, str(task_run.dynamic_key))
 
 
 def run_logger(fallback: str = "prefect_nftower") -> logging.Logger | logging.LoggerAdapter[Any]:

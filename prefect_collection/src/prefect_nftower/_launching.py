@@ -1,7 +1,7 @@
 """Launching without duplicates, shared by the launch task and `TowerPipeline.trigger`.
 
 Inside a flow run every launch gets a deterministic Tower run name built from the flow-run
-id and the calling task (name and call counter), and goes through `ensure_run`: a retry of
+id and a fingerprint of the launch options, and goes through `ensure_run`: a retry of
 the task or of the whole flow run finds the run the previous attempt started and reattaches
 (or resumes it, if it failed) instead of starting a second paid run. Outside Prefect runs
 it is a plain launch.
@@ -9,11 +9,13 @@ it is a plain launch.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ._context import current_flow_run_id, task_run_name_parts
+from ._context import current_flow_run_id
 from ._reporting import RunReporter
 
 if TYPE_CHECKING:
@@ -80,23 +82,28 @@ def launch_kwargs(
     return kwargs
 
 
-def deterministic_run_name(pipeline: str, run_name: str | None) -> str | None:
-    """The Tower run name a launch from the current Prefect run uses (None outside runs).
+def deterministic_run_name(
+    pipeline: str, run_name: str | None, kwargs: dict[str, Any]
+) -> str | None:
+    """The Tower run name of a launch from the current flow run (None outside flow runs).
 
-    Built from the flow-run id and the task's name and call counter, which stay the same
-    when a task or flow run is retried; `run_name` (default: the pipeline's short name)
-    is the readable prefix.
+    Built from the flow-run id and a fingerprint of the launch (pipeline and options), which
+    stay the same when a task or the flow run is retried; `run_name` (default: the
+    pipeline's short name) is the readable prefix. Identical launches in one flow run are
+    one run; give them different `run_name`s to start several.
     """
     from nftower import make_run_name
 
-    parts = task_run_name_parts()
-    if parts is None:
-        flow_run_id = current_flow_run_id()
-        if flow_run_id is None:
-            return None
-        parts = (str(flow_run_id), "trigger", pipeline)
+    flow_run_id = current_flow_run_id()
+    if flow_run_id is None:
+        return None
     prefix = run_name or _short_name(pipeline)
-    return make_run_name(*parts, prefix=prefix)
+    return make_run_name(flow_run_id, _fingerprint(pipeline, run_name, kwargs), prefix=prefix)
+
+
+def _fingerprint(pipeline: str, run_name: str | None, kwargs: dict[str, Any]) -> str:
+    text = json.dumps([pipeline, run_name, kwargs], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def _short_name(pipeline: str) -> str:
@@ -116,7 +123,7 @@ def launch(
     """Launch (or reattach to) the run of the current Prefect run and report it."""
     from nftower import RunHandle
 
-    name = deterministic_run_name(pipeline, run_name)
+    name = deterministic_run_name(pipeline, run_name, kwargs)
     if name is None:
         workflow_id = client.launch(pipeline, run_name=run_name, **kwargs)
         handle = RunHandle(workflow_id=workflow_id, run_name=run_name or "", action="launched")
@@ -141,7 +148,7 @@ async def alaunch(
     """Async twin of `launch`."""
     from nftower import RunHandle
 
-    name = deterministic_run_name(pipeline, run_name)
+    name = deterministic_run_name(pipeline, run_name, kwargs)
     if name is None:
         workflow_id = await client.launch(pipeline, run_name=run_name, **kwargs)
         handle = RunHandle(workflow_id=workflow_id, run_name=run_name or "", action="launched")

@@ -1,0 +1,164 @@
+"""Flows on the Prefect test server against the emulator: success, failure, timeout, retries."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import pytest
+from nftower import WaitTimeoutError, WorkflowFailedError, WorkflowStatus
+from nftower.testing import TowerEmulator
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect_nftower import TowerCredentials, arun_pipeline, run_pipeline
+from prefect_nftower.tasks import get_workflow, launch_workflow, wait_for_workflow
+
+from .conftest import POLL, launches_of, requests_of
+
+
+async def artifacts_of(flow_run_id: UUID) -> list[Any]:
+    async with get_client() as client:
+        return await client.read_artifacts(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+        )
+
+
+def test_run_pipeline_succeeds_with_artifacts_and_events(
+    credentials: TowerCredentials,
+    emulator: TowerEmulator,
+    token: str,
+    events: list[dict[str, Any]],
+) -> None:
+    state = run_pipeline(credentials, "hello", poll_interval=POLL, return_state=True)
+    assert state.is_completed()
+    workflow = state.result()
+    assert workflow.status == WorkflowStatus.SUCCEEDED
+    assert len(launches_of(emulator, token)) == 1
+
+    import asyncio
+
+    artifacts = asyncio.run(artifacts_of(state.state_details.flow_run_id))
+    by_type = {a.type: a for a in artifacts}
+    assert {"link", "progress", "markdown"} <= set(by_type)
+    assert workflow.id in str(by_type["link"].data)
+    assert by_type["progress"].data == 100.0
+    assert "SUCCEEDED" in str(by_type["markdown"].data)
+    for artifact in artifacts:
+        assert artifact.key
+        assert artifact.key == artifact.key.lower()
+        assert set(artifact.key) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+    names = [e["event"] for e in events]
+    assert names[0] == "nftower.workflow.launched"
+    assert names[-1] == "nftower.workflow.succeeded"
+    assert "nftower.workflow.running" in names
+    resource = events[-1]["resource"]
+    assert resource["prefect.resource.id"] == f"nftower.workflow.{workflow.id}"
+    assert resource["nftower.workspace"] == f"{emulator.org_name}/{emulator.workspace_name}"
+    assert workflow.id in resource["nftower.run-url"]
+
+
+def test_run_pipeline_failure_fails_the_flow_with_the_report(
+    credentials: TowerCredentials, events: list[dict[str, Any]]
+) -> None:
+    state = run_pipeline(
+        credentials,
+        "hello",
+        params={"emulator_outcome": "fail"},
+        poll_interval=POLL,
+        return_state=True,
+    )
+    assert state.is_failed()
+    with pytest.raises(WorkflowFailedError) as caught:
+        state.result()
+    error = caught.value
+    assert error.status == "FAILED"
+    assert error.run_url
+    assert error.run_url in str(error)
+    assert error.failed_tasks
+    assert error.error_message
+    assert error.error_message in str(error)
+    assert events[-1]["event"] == "nftower.workflow.failed"
+
+
+def test_timeout_then_cancel(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    state = run_pipeline(
+        credentials,
+        "hello",
+        params={"emulator_outcome": "hang"},
+        poll_interval=POLL,
+        timeout=1.0,
+        return_state=True,
+    )
+    assert state.is_failed()
+    with pytest.raises(WaitTimeoutError):
+        state.result()
+    (launch,) = launches_of(emulator, token)
+    workflow_id = launch.response_json["workflowId"]
+    assert [r for r in requests_of(emulator, token) if r.path == f"/workflow/{workflow_id}/cancel"]
+    assert get_workflow.fn(credentials, workflow_id).status == WorkflowStatus.CANCELLED
+
+
+def test_flow_retry_does_not_launch_twice(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    seen: list[str] = []
+
+    @flow(retries=1, retry_delay_seconds=0)
+    def flaky(credentials: TowerCredentials) -> Any:
+        workflow_id = launch_workflow(credentials, "hello")
+        seen.append(workflow_id)
+        if len(seen) == 1:
+            raise RuntimeError("lost the connection while waiting")
+        return wait_for_workflow(credentials, workflow_id, poll_interval=POLL)
+
+    workflow = flaky(credentials)
+    assert workflow.status == WorkflowStatus.SUCCEEDED
+    assert seen[0] == seen[1]
+    assert len(launches_of(emulator, token)) == 1
+
+
+def test_retry_without_the_cache_reattaches_by_run_name(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    seen: list[str] = []
+    uncached = launch_workflow.__wrapped__.with_options(refresh_cache=True)
+
+    @flow(retries=1, retry_delay_seconds=0)
+    def flaky(credentials: TowerCredentials) -> str:
+        workflow_id = uncached(credentials, "hello", params={"emulator_outcome": "hang"})
+        seen.append(workflow_id)
+        if len(seen) == 1:
+            raise RuntimeError("worker restarted")
+        return workflow_id
+
+    workflow_id = flaky(credentials)
+    assert seen == [workflow_id, workflow_id]
+    assert len(launches_of(emulator, token)) == 1
+    get_workflow.fn(credentials, workflow_id)
+    from prefect_nftower.tasks import cancel_workflow
+
+    cancel_workflow.fn(credentials, workflow_id)
+
+
+def test_each_flow_run_launches_its_own_run(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    first = run_pipeline(credentials, "hello", poll_interval=POLL)
+    second = run_pipeline(credentials, "hello", poll_interval=POLL)
+    assert first.id != second.id
+    assert len(launches_of(emulator, token)) == 2
+
+
+async def test_async_flow(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    workflow = await arun_pipeline(credentials, "hello", poll_interval=POLL)
+    assert workflow.status == WorkflowStatus.SUCCEEDED
+    # the dispatching name picks the async flow inside a running event loop
+    again = await run_pipeline(credentials, "hello", poll_interval=POLL)
+    assert again.status == WorkflowStatus.SUCCEEDED
+    assert len(launches_of(emulator, token)) == 2

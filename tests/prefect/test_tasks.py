@@ -1,0 +1,177 @@
+"""Tasks called through `.fn` (no flow run), sync and async, against the emulator."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from nftower import (
+    AuthenticationError,
+    NotFoundError,
+    WaitTimeoutError,
+    WorkflowFailedError,
+    WorkflowStatus,
+)
+from nftower.testing import TowerEmulator
+from prefect.logging import disable_run_logger
+from prefect_nftower import TowerCredentials
+from prefect_nftower.tasks import (
+    acall_tower_endpoint,
+    acancel_workflow,
+    aget_workflow,
+    alaunch_workflow,
+    await_for_workflow,
+    call_tower_endpoint,
+    cancel_workflow,
+    get_workflow,
+    launch_workflow,
+    wait_for_workflow,
+)
+
+from .conftest import POLL, launches_of, requests_of
+
+HANG = {"emulator_outcome": "hang"}
+FAIL = {"emulator_outcome": "fail"}
+
+
+@pytest.fixture(autouse=True)
+def _no_run_logger() -> object:
+    with disable_run_logger():
+        yield
+
+
+def test_launch_get_cancel(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    workflow_id = launch_workflow.fn(credentials, "hello", params=HANG)
+    assert len(launches_of(emulator, token)) == 1
+    assert get_workflow.fn(credentials, workflow_id).id == workflow_id
+    cancel_workflow.fn(credentials, workflow_id)
+    assert get_workflow.fn(credentials, workflow_id).status == WorkflowStatus.CANCELLED
+
+
+def test_launch_options_reach_tower(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    launch_workflow.fn(
+        credentials,
+        "rnaseq",
+        params={"outdir": "s3://out/2024-06-01"},
+        revision="3.14.0",
+        config_profiles=["test"],
+        run_name="nightly",
+    )
+    (request,) = launches_of(emulator, token)
+    launch = request.json["launch"]
+    assert launch["revision"] == "3.14.0"
+    assert launch["configProfiles"] == ["test"]
+    assert "s3://out/2024-06-01" in launch["paramsText"]
+    assert launch["runName"].startswith("nightly")
+
+
+def test_wait_returns_the_final_workflow(credentials: TowerCredentials) -> None:
+    workflow_id = launch_workflow.fn(credentials, "hello")
+    workflow = wait_for_workflow.fn(credentials, workflow_id, poll_interval=POLL)
+    assert workflow.status == WorkflowStatus.SUCCEEDED
+
+
+def test_wait_raises_with_the_failure_report(credentials: TowerCredentials) -> None:
+    workflow_id = launch_workflow.fn(credentials, "hello", params=FAIL)
+    with pytest.raises(WorkflowFailedError) as caught:
+        wait_for_workflow.fn(credentials, workflow_id, poll_interval=POLL)
+    error = caught.value
+    assert error.status == "FAILED"
+    assert error.failed_tasks
+    assert error.run_url
+    assert workflow_id in error.run_url
+    text = str(error)
+    assert "FAILED" in text
+    assert error.run_url in text
+    assert (error.failed_tasks[0].name or error.failed_tasks[0].process or "") in text
+
+
+def test_wait_without_raising_returns_the_failed_run(credentials: TowerCredentials) -> None:
+    workflow_id = launch_workflow.fn(credentials, "hello", params=FAIL)
+    workflow = wait_for_workflow.fn(
+        credentials, workflow_id, poll_interval=POLL, raise_on_failure=False
+    )
+    assert workflow.status == WorkflowStatus.FAILED
+
+
+def test_timeout_cancels_the_run(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    workflow_id = launch_workflow.fn(credentials, "hello", params=HANG)
+    with pytest.raises(WaitTimeoutError):
+        wait_for_workflow.fn(credentials, workflow_id, poll_interval=POLL, timeout=0.5)
+    cancels = [
+        r
+        for r in requests_of(emulator, token)
+        if r.method == "POST" and r.path == f"/workflow/{workflow_id}/cancel"
+    ]
+    assert len(cancels) == 1
+    assert get_workflow.fn(credentials, workflow_id).status == WorkflowStatus.CANCELLED
+
+
+def test_timeout_keeps_the_run_when_cancel_on_exit_is_off(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    workflow_id = launch_workflow.fn(credentials, "hello", params=HANG)
+    with pytest.raises(WaitTimeoutError):
+        wait_for_workflow.fn(
+            credentials, workflow_id, poll_interval=POLL, timeout=0.3, cancel_on_exit=False
+        )
+    assert not [r for r in requests_of(emulator, token) if r.path.endswith("/cancel")]
+    cancel_workflow.fn(credentials, workflow_id)
+
+
+def test_api_error_is_logged_with_status_operation_and_error_id(
+    credentials: TowerCredentials, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    with pytest.raises(NotFoundError) as caught:
+        get_workflow.fn(credentials, "0000000000unknown")
+    assert caught.value.error_id
+    logged = caplog.text
+    assert "404" in logged
+    assert caught.value.operation in logged
+    assert caught.value.error_id in logged
+
+
+def test_bad_token_error_never_shows_the_token(emulator: TowerEmulator) -> None:
+    wrong = "wrong-token-abcdef0123456789"
+    creds = TowerCredentials(
+        access_token=wrong, api_url=emulator.url, workspace=str(emulator.workspace_id)
+    )
+    with pytest.raises(AuthenticationError) as caught:
+        get_workflow.fn(creds, "abc")
+    assert caught.value.status_code == 403
+    assert wrong not in str(caught.value)
+    assert wrong not in repr(caught.value)
+
+
+def test_call_tower_endpoint(credentials: TowerCredentials) -> None:
+    body = call_tower_endpoint.fn(credentials, "GET", "/user-info")
+    assert body["user"]["userName"] == "demo-user"
+
+
+async def test_async_tasks(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    workflow_id = await alaunch_workflow.fn(credentials, "hello")
+    assert (await aget_workflow.fn(credentials, workflow_id)).id == workflow_id
+    workflow = await await_for_workflow.fn(credentials, workflow_id, poll_interval=POLL)
+    assert workflow.status == WorkflowStatus.SUCCEEDED
+    assert (await acall_tower_endpoint.fn(credentials, "GET", "/user-info"))["user"]
+
+    hanging = await alaunch_workflow.fn(credentials, "hello", params=HANG)
+    await acancel_workflow.fn(credentials, hanging)
+    assert (await aget_workflow.fn(credentials, hanging)).status == WorkflowStatus.CANCELLED
+    assert len(launches_of(emulator, token)) == 2
+
+
+async def test_async_timeout_cancels_the_run(credentials: TowerCredentials) -> None:
+    workflow_id = await alaunch_workflow.fn(credentials, "hello", params=HANG)
+    with pytest.raises(WaitTimeoutError):
+        await await_for_workflow.fn(credentials, workflow_id, poll_interval=POLL, timeout=0.5)
+    assert (await aget_workflow.fn(credentials, workflow_id)).status == WorkflowStatus.CANCELLED
