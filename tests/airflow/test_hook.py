@@ -1,0 +1,47 @@
+"""TowerHook against the emulator: clients from one config, test_connection, masking."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from nftower_airflow.hooks import TowerHook
+
+
+def test_test_connection_ok(tower_conn: Any) -> None:
+    ok, message = TowerHook().test_connection()
+    assert ok, message
+    assert str(tower_conn.workspace_id) in message
+    paths = {r.path for r in tower_conn.requests}
+    assert {"/service-info", "/user-info"} <= paths
+
+
+def test_test_connection_resolves_a_workspace_name(tower_conn: Any) -> None:
+    name = f"{tower_conn.org_name}/{tower_conn.workspace_name}"
+    ok, message = TowerHook(workspace=name).test_connection()
+    assert ok, message
+    assert str(tower_conn.workspace_id) in message
+
+
+def test_test_connection_bad_token(tower_conn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_TOWER_DEFAULT",
+        json.dumps({"conn_type": "tower", "host": tower_conn.url, "password": "bad-token-123456"}),
+    )
+    ok, message = TowerHook().test_connection()
+    assert not ok
+    assert "403" in message
+    assert "Error ID" in message
+    assert "bad-token-123456" not in message
+
+
+def test_sync_client_uses_the_connection(tower_conn: Any) -> None:
+    with TowerHook().get_conn() as client:
+        assert client.workspace_id() == tower_conn.workspace_id
+
+
+async def test_async_client_uses_the_connection(tower_conn: Any) -> None:
+    hook = TowerHook()
+    async with await hook.get_async_conn() as client:
+        assert await client.workspace_id() == tower_conn.workspace_id

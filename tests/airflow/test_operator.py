@@ -1,0 +1,241 @@
+"""TowerLaunchOperator against the emulator, driven with a minimal task context."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from airflow.providers.common.compat.sdk import TaskDeferred
+from airflow_harness import FakeStateStore, FakeTaskInstance, make_context
+from nftower_airflow.exceptions import (
+    TowerRunFailedError,
+    TowerRunTimeoutError,
+    TowerTriggerEventError,
+)
+from nftower_airflow.operators import TowerLaunchOperator
+from nftower_airflow.triggers import TowerRunTrigger
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _op(**kwargs: Any) -> TowerLaunchOperator:
+    kwargs.setdefault("task_id", "unit_task")
+    kwargs.setdefault("pipeline", "hello")
+    kwargs.setdefault("poll_interval", 0.1)
+    return TowerLaunchOperator(**kwargs)
+
+
+def _launch_bodies(emulator: Any) -> list[dict[str, Any]]:
+    return [r.json["launch"] for r in emulator.launches]
+
+
+def test_worker_mode_success_pushes_xcom_and_returns_the_id(tower_conn: Any) -> None:
+    context = make_context()
+    workflow_id = _op().execute(context)
+    ti = context["ti"]
+    assert ti.xcoms["workflow_id"] == workflow_id
+    assert ti.xcoms["run_url"].endswith(f"/watch/{workflow_id}")
+    assert context["task_state_store"].get("tower_workflow_id") == workflow_id
+    assert tower_conn.workflow(workflow_id)["status"] == "SUCCEEDED"
+    (body,) = _launch_bodies(tower_conn)
+    assert body["runName"].startswith("unit_dag-manual")
+
+
+def test_a_retry_reattaches_instead_of_launching_again(tower_conn: Any) -> None:
+    """A crashed first try left nothing in task_state_store: the run name finds the run."""
+    first = _op(wait_for_completion=False).execute(make_context())
+    retry = make_context(FakeTaskInstance(try_number=2), store=FakeStateStore())
+    assert _op().execute(retry) == first
+    assert len(tower_conn.launches) == 1
+
+
+def test_stored_id_reconnects_without_lookup(tower_conn: Any) -> None:
+    store = FakeStateStore()
+    first = _op(wait_for_completion=False).execute(make_context(store=store))
+    store.set("tower_workflow_id", first)
+    assert _op().execute(make_context(FakeTaskInstance(try_number=2), store=store)) == first
+    assert len(tower_conn.launches) == 1
+
+
+def test_failed_run_names_everything_and_logs_the_tail(
+    tower_conn: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    context = make_context()
+    with pytest.raises(TowerRunFailedError) as info:
+        _op(pipeline_params={"emulator_outcome": "fail"}).execute(context)
+    err = info.value
+    text = str(err)
+    assert err.status == "FAILED"
+    assert "FAILED" in text
+    assert err.run_url
+    assert err.run_url in text
+    assert err.error_message
+    assert err.error_message in text
+    assert "exit status 1" in text
+    assert err.failed_tasks
+    task = err.failed_tasks[0]
+    assert task.name in text
+    assert "workdir" in text
+    assert "Nextflow log" in caplog.text
+    assert context["ti"].xcoms["workflow_id"] == err.workflow_id  # pushed before waiting
+    assert tower_conn.token not in caplog.text + text
+
+
+def test_retry_of_a_failed_run_resumes_it(tower_conn: Any) -> None:
+    op = _op(pipeline_params={"emulator_outcome": "fail_once"})
+    with pytest.raises(TowerRunFailedError):
+        op.execute(make_context())
+    retry = make_context(FakeTaskInstance(try_number=2))
+    _op(pipeline_params={"emulator_outcome": "fail_once"}).execute(retry)
+    first, second = _launch_bodies(tower_conn)
+    assert second.get("resume") is True
+    assert second["sessionId"] == tower_conn.workflow(retry["ti"].xcoms["workflow_id"])["sessionId"]
+    assert not first.get("resume")
+
+
+def test_a_new_dag_run_never_resumes(tower_conn: Any) -> None:
+    with pytest.raises(TowerRunFailedError):
+        _op(pipeline_params={"emulator_outcome": "fail"}).execute(make_context())
+    other_run = FakeTaskInstance(run_id="scheduled__2024-06-02T00:00:00+00:00", try_number=1)
+    with pytest.raises(TowerRunFailedError):
+        _op(pipeline_params={"emulator_outcome": "fail"}).execute(make_context(other_run))
+    assert [bool(b.get("resume")) for b in _launch_bodies(tower_conn)] == [False, False]
+
+
+def test_resume_on_retry_false_launches_fresh(tower_conn: Any) -> None:
+    with pytest.raises(TowerRunFailedError):
+        _op(pipeline_params={"emulator_outcome": "fail"}).execute(make_context())
+    retry = make_context(FakeTaskInstance(try_number=2))
+    with pytest.raises(TowerRunFailedError):
+        _op(pipeline_params={"emulator_outcome": "fail"}, resume_on_retry=False).execute(retry)
+    first, second = _launch_bodies(tower_conn)
+    assert not second.get("resume")
+    assert second["runName"] != first["runName"]
+
+
+def test_worker_timeout_cancels_the_run(tower_conn: Any) -> None:
+    context = make_context()
+    with pytest.raises(TowerRunTimeoutError):
+        _op(pipeline_params={"emulator_outcome": "hang"}, timeout=0.5).execute(context)
+    workflow_id = context["ti"].xcoms["workflow_id"]
+    assert tower_conn.workflow(workflow_id)["status"] == "CANCELLED"
+
+
+def test_on_kill_cancels_the_run(tower_conn: Any) -> None:
+    op = _op(pipeline_params={"emulator_outcome": "hang"}, wait_for_completion=False)
+    workflow_id = op.execute(make_context())
+    op.on_kill()
+    assert tower_conn.workflow(workflow_id)["status"] == "CANCELLED"
+
+
+def test_user_run_name_and_launch_fields_reach_tower(tower_conn: Any) -> None:
+    _op(
+        run_name="nightly-2024-06-01",
+        revision="main",
+        config_profiles=["test"],
+        pipeline_params={"outdir": "s3://bucket/out"},
+        wait_for_completion=False,
+    ).execute(make_context())
+    (body,) = _launch_bodies(tower_conn)
+    assert body["runName"] == "nightly-2024-06-01"
+    assert body["revision"] == "main"
+    assert body["configProfiles"] == ["test"]
+    assert "s3://bucket/out" in body["paramsText"]
+
+
+def test_deferrable_defers_with_deadlines_and_no_defer_timeout(tower_conn: Any) -> None:
+    op = _op(
+        pipeline_params={"emulator_outcome": "hang"},
+        deferrable=True,
+        timeout=timedelta(hours=1),
+        execution_timeout=timedelta(hours=2),
+    )
+    context = make_context()
+    with pytest.raises(TaskDeferred) as info:
+        op.execute(context)
+    deferred = info.value
+    trigger = deferred.trigger
+    assert isinstance(trigger, TowerRunTrigger)
+    assert deferred.timeout is None
+    assert deferred.method_name == "execute_complete"
+    assert trigger.workflow_id == context["ti"].xcoms["workflow_id"]
+    assert trigger.cancel_on_kill is True
+    assert trigger.end_time is not None
+    assert trigger.end_time - time.time() > 3000
+    assert trigger.execution_deadline is not None
+    assert trigger.execution_deadline > trigger.end_time
+
+
+def test_deferrable_never_defers_a_finished_run(tower_conn: Any) -> None:
+    workflow_id = _op().execute(make_context())  # finished
+    again = make_context(FakeTaskInstance(try_number=2))
+    assert _op(deferrable=True).execute(again) == workflow_id
+    assert len(tower_conn.launches) == 1
+
+
+def test_execute_complete_validates_events(tower_conn: Any) -> None:
+    op = _op(deferrable=True)
+    with pytest.raises(TowerTriggerEventError, match="No event"):
+        op.execute_complete(make_context(), None)
+    with pytest.raises(TowerTriggerEventError, match="Unexpected event"):
+        op.execute_complete(make_context(), {"status": "weird", "workflow_id": "x"})
+    assert op.execute_complete(make_context(), {"status": "success", "workflow_id": "x"}) == "x"
+    with pytest.raises(TowerTriggerEventError, match="403 GET"):
+        op.execute_complete(
+            make_context(), {"status": "error", "workflow_id": "x", "message": "403 GET /x: no"}
+        )
+
+
+def test_execute_complete_failed_event_raises_the_report(tower_conn: Any) -> None:
+    op = _op(deferrable=True, pipeline_params={"emulator_outcome": "fail"})
+    context = make_context()
+    with pytest.raises(TaskDeferred):
+        op.execute(context)
+    workflow_id = context["ti"].xcoms["workflow_id"]
+    while tower_conn.workflow(workflow_id)["status"] != "FAILED":
+        time.sleep(0.1)
+    with pytest.raises(TowerRunFailedError) as info:
+        _op(deferrable=True).execute_complete(
+            context, {"status": "failed", "workflow_id": workflow_id, "workflow_status": "FAILED"}
+        )
+    assert info.value.run_url in str(info.value)
+
+
+def test_execute_complete_timeout_cancels(tower_conn: Any) -> None:
+    op = _op(deferrable=True, pipeline_params={"emulator_outcome": "hang"})
+    context = make_context()
+    with pytest.raises(TaskDeferred):
+        op.execute(context)
+    workflow_id = context["ti"].xcoms["workflow_id"]
+    event = {"status": "timeout", "workflow_id": workflow_id, "reason": "execution_timeout"}
+    with pytest.raises(TowerRunTimeoutError, match="execution_timeout"):
+        _op(deferrable=True).execute_complete(context, event)
+    assert tower_conn.workflow(workflow_id)["status"] == "CANCELLED"
+
+
+def test_api_errors_show_status_operation_message_and_error_id(tower_conn: Any) -> None:
+    from nftower import NotFoundError
+
+    with pytest.raises(NotFoundError) as info:
+        _op(pipeline="no-such-pipeline").execute(make_context())
+    assert "404" in str(info.value) or "no-such-pipeline" in str(info.value)
+
+    tower_conn.inject("status", method="POST", path=r"^/workflow/launch$", status=400)
+    with pytest.raises(Exception) as bad:
+        _op().execute(make_context(FakeTaskInstance(task_id="other")))
+    text = str(bad.value)
+    assert "400" in text
+    assert "POST" in text
+    assert "Error ID" in text
+    assert tower_conn.token not in text
+
+
+def test_bad_input_fails_before_any_call() -> None:
+    with pytest.raises(ValueError, match="poll_interval"):
+        _op(poll_interval=0)
+    with pytest.raises(ValueError, match="pipeline"):
+        _op(pipeline="")

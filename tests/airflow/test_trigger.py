@@ -1,0 +1,167 @@
+"""TowerRunTrigger against the emulator: serialisation and the one terminal event it sends."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import time
+from typing import Any
+
+import pytest
+from airflow_harness import conn_json
+from nftower_airflow.triggers import TowerRunTrigger
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _launch(emulator: Any, **params: Any) -> str:
+    from nftower import TowerClient
+
+    with TowerClient(emulator.url, emulator.token, emulator.workspace_id) as client:
+        return client.launch("hello", params=params or None)
+
+
+async def _events(trigger: TowerRunTrigger) -> list[dict[str, Any]]:
+    return [event.payload async for event in trigger.run()]
+
+
+def _trigger(workflow_id: str, **kwargs: Any) -> TowerRunTrigger:
+    return TowerRunTrigger(workflow_id=workflow_id, poll_interval=0.1, **kwargs)
+
+
+def test_serialize_round_trip_is_plain_json() -> None:
+    trigger = TowerRunTrigger(
+        workflow_id="abc",
+        tower_conn_id="other",
+        workspace="acme/prod",
+        poll_interval=5,
+        end_time=1_900_000_000.0,
+        execution_deadline=1_900_000_100.0,
+        target_status="running",
+        unknown_timeout=60,
+        cancel_on_kill=True,
+        max_poll_errors=3,
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "nftower_airflow.triggers.TowerRunTrigger"
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    module, _, name = classpath.rpartition(".")
+    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+    assert kwargs["target_status"] == "RUNNING"
+
+
+def test_bad_target_status_is_rejected() -> None:
+    with pytest.raises(ValueError, match="target_status"):
+        TowerRunTrigger(workflow_id="abc", target_status="DONE")
+
+
+async def test_success_event(tower_conn: Any) -> None:
+    workflow_id = _launch(tower_conn)
+    events = await _events(_trigger(workflow_id))
+    assert events == [
+        {
+            "status": "success",
+            "workflow_id": workflow_id,
+            "workflow_status": "SUCCEEDED",
+            "message": "",
+            "reason": None,
+        }
+    ]
+
+
+async def test_target_running_fires_before_the_end(tower_conn: Any) -> None:
+    workflow_id = _launch(tower_conn, emulator_outcome="hang")
+    (event,) = await _events(_trigger(workflow_id, target_status="RUNNING"))
+    assert (event["status"], event["workflow_status"]) == ("success", "RUNNING")
+
+
+@pytest.mark.parametrize(
+    ("outcome", "status", "workflow_status"),
+    [("fail", "failed", "FAILED"), ("cancel", "cancelled", "CANCELLED")],
+)
+async def test_failed_and_cancelled_events(
+    tower_conn: Any, outcome: str, status: str, workflow_status: str
+) -> None:
+    workflow_id = _launch(tower_conn, emulator_outcome=outcome)
+    (event,) = await _events(_trigger(workflow_id))
+    assert (event["status"], event["workflow_status"]) == (status, workflow_status)
+
+
+async def test_unknown_too_long_is_failed(tower_conn: Any) -> None:
+    workflow_id = _launch(tower_conn, emulator_outcome="unknown")
+    (event,) = await _events(_trigger(workflow_id, unknown_timeout=0.3))
+    assert (event["status"], event["workflow_status"]) == ("failed", "UNKNOWN")
+    assert "UNKNOWN" in event["message"]
+
+
+@pytest.mark.parametrize("field", ["end_time", "execution_deadline"])
+async def test_deadlines_send_timeout(tower_conn: Any, field: str) -> None:
+    workflow_id = _launch(tower_conn, emulator_outcome="hang")
+    trigger = _trigger(workflow_id, **{field: time.time() + 0.5})
+    (event,) = await _events(trigger)
+    assert event["status"] == "timeout"
+    assert event["reason"] == ("timeout" if field == "end_time" else "execution_timeout")
+    assert tower_conn.workflow(workflow_id)["status"] == "RUNNING"  # the operator cancels
+
+
+async def test_tolerates_a_few_transient_poll_errors(
+    tower_conn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", conn_json(tower_conn, max_retries=0))
+    workflow_id = _launch(tower_conn)
+    tower_conn.inject("status", method="GET", path=rf"^/workflow/{workflow_id}$", times=3)
+    (event,) = await _events(_trigger(workflow_id, max_poll_errors=4))
+    assert event["status"] == "success"
+
+
+async def test_gives_up_after_max_poll_errors_with_the_error_text(
+    tower_conn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", conn_json(tower_conn, max_retries=0))
+    workflow_id = _launch(tower_conn, emulator_outcome="hang")
+    tower_conn.inject("status", method="GET", path=rf"^/workflow/{workflow_id}$", times=None)
+    (event,) = await _events(_trigger(workflow_id, max_poll_errors=2))
+    assert event["status"] == "error"
+    assert "503" in event["message"]
+    assert "Error ID" in event["message"]
+    assert tower_conn.token not in json.dumps(event)
+
+
+async def test_unknown_run_is_an_error_event_at_once(tower_conn: Any) -> None:
+    (event,) = await _events(_trigger("doesnotexist123"))
+    assert event["status"] == "error"
+    assert "404" in event["message"]
+
+
+async def test_bad_token_is_an_error_event(
+    tower_conn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_TOWER_DEFAULT",
+        json.dumps({"conn_type": "tower", "host": tower_conn.url, "password": "wrong-token-xyz"}),
+    )
+    (event,) = await _events(_trigger("abc"))
+    assert event["status"] == "error"
+    assert "403" in event["message"]
+    assert "wrong-token-xyz" not in event["message"]
+
+
+async def test_on_kill_cancels_once(tower_conn: Any) -> None:
+    workflow_id = _launch(tower_conn, emulator_outcome="hang")
+    trigger = _trigger(workflow_id, cancel_on_kill=True)
+    task = asyncio.ensure_future(_events(trigger))
+    await asyncio.sleep(0.3)
+    await trigger.on_kill()
+    await trigger.on_kill()  # idempotent: Airflow may call it again on reassignment
+    (event,) = await asyncio.wait_for(task, 30)
+    assert event["status"] == "cancelled"
+    cancels = [r for r in tower_conn.requests if r.path.endswith("/cancel")]
+    assert len(cancels) == 1
+
+
+async def test_on_kill_leaves_runs_it_does_not_own(tower_conn: Any) -> None:
+    workflow_id = _launch(tower_conn, emulator_outcome="hang")
+    await _trigger(workflow_id, cancel_on_kill=False).on_kill()
+    assert not [r for r in tower_conn.requests if r.path.endswith("/cancel")]
