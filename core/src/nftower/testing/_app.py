@@ -1,0 +1,247 @@
+"""The ASGI application: faults, authentication, rate limiting and recording around the
+Tower API routes, plus the unauthenticated admin API under ``/_emulator``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ._admin import admin_routes
+from ._errors import ApiError, ceil_seconds, error_body, format_retry_after
+from ._faults import Fault, FaultBook, drop_connection
+from ._records import RecordedRequest, RequestLog, SlidingWindowLimiter, token_hash
+from ._routes import TowerApi
+from ._world import World
+
+logger = logging.getLogger("nftower.testing")
+
+PUBLIC_OPERATIONS = frozenset({("GET", "/service-info")})
+ADMIN_PREFIX = "/_emulator"
+Message = dict[str, Any]
+
+
+@dataclass
+class EmulatorState:
+    """Everything the application shares with the :class:`~nftower.testing.TowerEmulator`."""
+
+    world: World
+    limiter: SlidingWindowLimiter
+    log: RequestLog = field(default_factory=RequestLog)
+    faults: FaultBook = field(default_factory=FaultBook)
+    token_hashes: set[str] = field(default_factory=set)
+    tokens_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_token(self, token: str) -> None:
+        if not isinstance(token, str) or not token.strip():
+            raise ValueError("a token must be a non-empty string")
+        with self.tokens_lock:
+            self.token_hashes.add(token_hash(token))
+
+    def is_valid(self, hashed: str | None) -> bool:
+        with self.tokens_lock:
+            return hashed is not None and hashed in self.token_hashes
+
+
+@dataclass
+class Answer:
+    """A complete HTTP response, held back so a fault can still replace or drop it."""
+
+    status: int
+    body: bytes = b""
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    @classmethod
+    def error(cls, status: int, message: str, headers: dict[str, str] | None = None) -> Answer:
+        raw = [(b"content-type", b"application/json")]
+        raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+        return cls(status, json.dumps(error_body(message)).encode(), raw)
+
+    @property
+    def json(self) -> Any:
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+    async def send(self, send: Any) -> None:
+        headers = [h for h in self.headers if h[0] != b"content-length"]
+        headers.append((b"content-length", str(len(self.body)).encode()))
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    messages = {404: "Resource not found", 405: "Method not allowed"}
+    message = messages.get(exc.status_code, str(exc.detail))
+    return JSONResponse(
+        error_body(f"{message}: {request.method} {request.url.path}"),
+        status_code=exc.status_code,
+    )
+
+
+async def _read_body(receive: Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, credentials = value.partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _workspace_id(query: dict[str, str]) -> int | None:
+    try:
+        return int(query["workspaceId"])
+    except (KeyError, ValueError):
+        return None
+
+
+class EmulatorApp:
+    """ASGI callable served by uvicorn (see :mod:`nftower.testing._server`)."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+        handlers = {ApiError: _api_error, HTTPException: _http_error}
+        self.api = Starlette(routes=TowerApi(state.world).routes(), exception_handlers=handlers)
+        self.admin = Starlette(routes=admin_routes(state), exception_handlers=handlers)
+
+    async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"] == ADMIN_PREFIX or scope["path"].startswith(ADMIN_PREFIX + "/"):
+            await self.admin(scope, receive, send)
+            return
+        await self._api_call(scope, receive, send)
+
+    async def _api_call(self, scope: Message, receive: Any, send: Any) -> None:
+        arrived = time.time()
+        body = await _read_body(receive)
+        method, path = scope["method"], scope["path"]
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), True))
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        token = _bearer(headers.pop("authorization", None))
+        hashed = token_hash(token) if token else None
+        parsed: Any = None
+        if body:
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None
+        scope = {**scope, "state": {"json": parsed}}
+        fault = self.state.faults.take(method, path)
+        kind = fault.kind if fault else None
+
+        def record(answer: Answer | None) -> None:
+            self.state.log.append(
+                RecordedRequest(
+                    method=method,
+                    path=path,
+                    query=query,
+                    json=parsed,
+                    status=None if answer is None or kind == "drop_after" else answer.status,
+                    response_json=answer.json if answer is not None else None,
+                    token_hash=hashed,
+                    time=arrived,
+                    workspace_id=_workspace_id(query),
+                    fault=kind,
+                    workflow_id=scope["state"].get("workflow_id"),
+                    headers=headers,
+                )
+            )
+
+        if fault is not None and kind == "delay":
+            await asyncio.sleep(fault.delay)
+        if kind == "drop_before":
+            record(None)
+            await drop_connection(send)
+            return
+        answer = await self._answer(scope, fault, body, parsed, hashed, arrived)
+        if kind == "drop_after":
+            record(answer)
+            await drop_connection(send)
+            return
+        if kind == "malformed_json":
+            truncated = answer.body[: len(answer.body) // 2] or b'{"message": '
+            answer = Answer(200, truncated, [(b"content-type", b"application/json")])
+        record(answer)
+        await answer.send(send)
+
+    async def _answer(
+        self,
+        scope: Message,
+        fault: Fault | None,
+        body: bytes,
+        parsed: Any,
+        hashed: str | None,
+        arrived: float,
+    ) -> Answer:
+        if fault is not None and fault.kind == "status":
+            return Answer.error(fault.status, f"Injected failure (HTTP {fault.status})")
+        if fault is not None and fault.kind == "rate_limit":
+            retry = {"Retry-After": format_retry_after(fault.retry_after)}
+            return Answer.error(429, "Maximum request rate exceeded (injected)", retry)
+        if (scope["method"], scope["path"]) not in PUBLIC_OPERATIONS:
+            if not self.state.is_valid(hashed):
+                return Answer.error(403, "Unauthorized: missing, invalid or expired access token")
+            assert hashed is not None
+            wait = self.state.limiter.hit(hashed, arrived)
+            if wait > 0:
+                retry = {"Retry-After": str(ceil_seconds(wait))}
+                return Answer.error(429, "Maximum request rate exceeded", retry)
+        if body and parsed is None:
+            return Answer.error(400, "Malformed JSON request body")
+        return await self._dispatch(scope, body)
+
+    async def _dispatch(self, scope: Message, body: bytes) -> Answer:
+        messages: list[MutableMapping[str, Any]] = []
+        delivered = False
+
+        async def receive() -> Message:
+            nonlocal delivered
+            if delivered:
+                await asyncio.Event().wait()  # the request has no more body
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message: MutableMapping[str, Any]) -> None:
+            messages.append(message)
+
+        try:
+            await self.api(scope, receive, capture)
+        except Exception:
+            logger.exception("emulator error on %s %s", scope["method"], scope["path"])
+            return Answer.error(500, "Unexpected error while processing")
+        start = next(m for m in messages if m["type"] == "http.response.start")
+        content = b"".join(
+            m.get("body", b"") for m in messages if m["type"] == "http.response.body"
+        )
+        return Answer(start["status"], content, list(start.get("headers", [])))

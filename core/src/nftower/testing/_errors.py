@@ -1,0 +1,120 @@
+"""Error bodies, identifiers and timestamps shared by the emulator modules."""
+
+from __future__ import annotations
+
+import math
+import random
+import string
+from datetime import datetime, timezone
+from typing import Any
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+_rng = random.SystemRandom()
+
+
+def random_id(length: int) -> str:
+    """Return a random base-62 identifier, the alphabet Tower uses for its ids.
+
+    >>> len(random_id(22))
+    22
+    """
+    return "".join(_rng.choice(_ALPHANUMERIC) for _ in range(length))
+
+
+def random_hex(length: int) -> str:
+    """Return ``length`` random lowercase hexadecimal digits."""
+    return "".join(_rng.choice("0123456789abcdef") for _ in range(length))
+
+
+def error_id() -> str:
+    """A fresh 22-character Error ID, as found at the end of every Tower error message."""
+    return random_id(22)
+
+
+def error_body(message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """The ``ErrorResponse`` body Tower sends: the message followed by an Error ID.
+
+    With ``errors`` it is a ``WorkflowLaunchValidationErrorResponse`` (several failures).
+
+    >>> error_body("Oops")["message"].startswith("Oops - Error ID: ")
+    True
+    """
+    body: dict[str, Any] = {"message": f"{message} - Error ID: {error_id()}"}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+class ApiError(Exception):
+    """An HTTP error answered with an ``ErrorResponse`` body.
+
+    >>> ApiError(400, "Invalid run name").status
+    400
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body answered for this error (a fresh Error ID each time)."""
+        return error_body(self.message, self.errors)
+
+
+def bad_request(message: str) -> ApiError:
+    """A 400 error."""
+    return ApiError(400, message)
+
+
+def forbidden(message: str = "Operation not allowed") -> ApiError:
+    """A 403 error."""
+    return ApiError(403, message)
+
+
+def not_found(message: str) -> ApiError:
+    """A 404 error."""
+    return ApiError(404, message)
+
+
+def iso(timestamp: float | None) -> str | None:
+    """Format an epoch timestamp the way Tower does (ISO 8601, UTC, millisecond precision).
+
+    >>> iso(0)
+    '1970-01-01T00:00:00Z'
+    >>> iso(1.5)
+    '1970-01-01T00:00:01.500Z'
+    """
+    if timestamp is None:
+        return None
+    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    spec = "milliseconds" if moment.microsecond else "seconds"
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+
+
+def format_retry_after(seconds: float) -> str:
+    """Render a ``Retry-After`` value: whole seconds when integral, else a decimal.
+
+    >>> format_retry_after(1.0), format_retry_after(0.25)
+    ('1', '0.25')
+    """
+    if float(seconds).is_integer():
+        return str(int(seconds))
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")
+
+
+def ceil_seconds(seconds: float) -> int:
+    """Round a wait up to whole seconds, at least one.
+
+    >>> ceil_seconds(0.2), ceil_seconds(1.0), ceil_seconds(1.01)
+    (1, 1, 2)
+    """
+    return max(1, math.ceil(seconds - 1e-9))

@@ -1,0 +1,117 @@
+"""Fault injection: which requests get a failure, and how a connection is dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+FAULT_KINDS = ("status", "rate_limit", "delay", "drop_before", "drop_after", "malformed_json")
+
+
+@dataclass
+class Fault:
+    """One injected fault; ``times=None`` keeps it active until cleared.
+
+    >>> fault = Fault("status", method="POST", path=r"^/workflow/launch$")
+    >>> fault.matches("POST", "/workflow/launch"), fault.matches("GET", "/workflow/launch")
+    (True, False)
+    """
+
+    kind: str
+    method: str | None = None
+    path: str | None = None
+    times: int | None = 1
+    status: int = 503
+    retry_after: float = 1.0
+    delay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
+        if self.times is not None and self.times < 1:
+            raise ValueError("times must be a positive integer or None")
+        if not 100 <= int(self.status) <= 599:
+            raise ValueError(f"status must be an HTTP status code, got {self.status}")
+        if self.delay < 0 or self.retry_after < 0:
+            raise ValueError("delay and retry_after must not be negative")
+        self.method = self.method.upper() if self.method else None
+        self._pattern = re.compile(self.path) if self.path else None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method != method.upper():
+            return False
+        return self._pattern is None or self._pattern.search(path) is not None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "method": self.method,
+            "path": self.path,
+            "times": self.times,
+            "status": self.status,
+            "retry_after": self.retry_after,
+            "delay": self.delay,
+        }
+
+
+class FaultBook:
+    """The active faults, consumed first-in first-out by matching requests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def active(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f.describe() for f in self._faults]
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """Return the first fault matching this request and count one use of it."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    if fault.times is not None:
+                        fault.times -= 1
+                        if fault.times == 0:
+                            self._faults.remove(fault)
+                    return fault
+        return None
+
+
+async def drop_connection(send: Any) -> None:
+    """Close the client connection without sending (the rest of) a response.
+
+    The ASGI ``send`` callable uvicorn hands to the application is a bound method of the
+    request cycle that owns the socket transport: closing that transport makes the client
+    see a closed connection (a transport error), never an HTTP status. If the transport is
+    not reachable (another server), a response announcing a body that never comes is started
+    instead, which the server ends by closing the connection: a transport error as well.
+    """
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is not None and hasattr(transport, "close"):
+        transport.close()
+        # Let the protocol observe connection_lost, so the server does not try to answer.
+        for _ in range(10):
+            if getattr(cycle, "disconnected", True):
+                break
+            await asyncio.sleep(0)
+        return
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
+        }
+    )

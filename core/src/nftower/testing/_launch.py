@@ -1,0 +1,151 @@
+"""Validation of launch requests (``POST /workflow/launch`` bodies), independent of state."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import yaml
+
+from ._errors import ApiError
+from ._runs import DEFAULT_DURATION, OUTCOMES
+
+RUN_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}$")
+"""Nextflow's run name rule (lowercase letter first, ``-``/``_`` only between alphanumerics)."""
+
+_STRING_FIELDS = (
+    "id",
+    "computeEnvId",
+    "pipeline",
+    "revision",
+    "commitId",
+    "runName",
+    "workDir",
+    "paramsText",
+    "configText",
+    "towerConfig",
+    "preRunScript",
+    "postRunScript",
+    "mainScript",
+    "entryName",
+    "schemaName",
+    "sessionId",
+    "launchContainer",
+    "optimizationId",
+    "optimizationTargets",
+    "nextflowVersion",
+    "outputDir",
+    "syntaxParser",
+    "dateCreated",
+)
+_BOOL_FIELDS = ("pullLatest", "stubRun", "resume")
+_STRING_LIST_FIELDS = ("configProfiles", "userSecrets", "workspaceSecrets")
+_INT_FIELDS = ("headJobCpus", "headJobMemoryMb", "pipelineSchemaId")
+
+
+class Problems:
+    """Collects launch validation failures; one becomes an ``ErrorResponse``, several a
+    ``WorkflowLaunchValidationErrorResponse`` with an ``errors`` list."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, str]] = []
+
+    def add(self, code: str, message: str) -> None:
+        self.items.append({"code": code, "message": message})
+
+    def raise_if_any(self) -> None:
+        if len(self.items) == 1:
+            raise ApiError(400, self.items[0]["message"])
+        if self.items:
+            raise ApiError(400, "Invalid launch request", errors=self.items)
+
+
+def read_launch_request(body: Any, problems: Problems) -> dict[str, Any]:
+    """Check the envelope and field types; return the launch fields without nulls."""
+    if not isinstance(body, dict) or not isinstance(body.get("launch"), dict):
+        raise ApiError(400, 'Missing launch request: expected a JSON body {"launch": {...}}')
+    launch = {k: v for k, v in body["launch"].items() if v is not None}
+    for name in _STRING_FIELDS:
+        if name in launch and not isinstance(launch[name], str):
+            problems.add("invalid_type", f"Launch field '{name}' must be a string")
+    for name in _BOOL_FIELDS:
+        if name in launch and not isinstance(launch[name], bool):
+            problems.add("invalid_type", f"Launch field '{name}' must be a boolean")
+    for name in _INT_FIELDS:
+        if name in launch and (isinstance(launch[name], bool) or not isinstance(launch[name], int)):
+            problems.add("invalid_type", f"Launch field '{name}' must be an integer")
+    for name in _STRING_LIST_FIELDS:
+        value = launch.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problems.add("invalid_type", f"Launch field '{name}' must be a list of strings")
+    label_ids = launch.get("labelIds", [])
+    if not isinstance(label_ids, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in label_ids
+    ):
+        problems.add("invalid_type", "Launch field 'labelIds' must be a list of integers")
+        launch.pop("labelIds", None)
+    syntax = launch.get("syntaxParser")
+    if isinstance(syntax, str) and syntax not in ("v1", "v2"):
+        problems.add("invalid_value", f"Unknown syntax parser '{syntax}': expected v1 or v2")
+    return launch
+
+
+def check_run_name(name: Any, problems: Problems) -> None:
+    """Nextflow run names: at most 80 characters, lowercase, see :data:`RUN_NAME_PATTERN`."""
+    if isinstance(name, str) and not RUN_NAME_PATTERN.match(name):
+        problems.add(
+            "invalid_run_name",
+            f"Invalid run name '{name}': it must start with a lowercase letter and contain "
+            "only lowercase letters, digits, '-' and '_' (at most 80 characters)",
+        )
+
+
+def check_repository(pipeline: Any, problems: Problems) -> None:
+    if not isinstance(pipeline, str) or not pipeline.strip():
+        problems.add("missing_pipeline", "Missing pipeline repository")
+    elif "://" not in pipeline and not pipeline.startswith("git@"):
+        problems.add(
+            "invalid_pipeline", f"Invalid pipeline repository '{pipeline}': expected a Git URL"
+        )
+
+
+def parse_params(text: Any, problems: Problems) -> dict[str, Any]:
+    """``paramsText`` is JSON or YAML text describing a mapping."""
+    if not isinstance(text, str) or not text.strip():
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            problems.add("invalid_params", "Invalid pipeline parameters: not valid JSON or YAML")
+            return {}
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.add("invalid_params", "Invalid pipeline parameters: expected a JSON/YAML object")
+        return {}
+    return value
+
+
+def outcome_controls(params: dict[str, Any], problems: Problems) -> tuple[str, float]:
+    """Read ``emulator_outcome`` and ``emulator_duration`` from the run parameters."""
+    outcome = params.get("emulator_outcome", "succeed")
+    if outcome not in OUTCOMES:
+        problems.add(
+            "invalid_params", f"Invalid emulator_outcome {outcome!r}: expected one of {OUTCOMES}"
+        )
+        outcome = "succeed"
+    duration = params.get("emulator_duration", DEFAULT_DURATION)
+    if (
+        isinstance(duration, bool)
+        or not isinstance(duration, (int, float))
+        or not math.isfinite(duration)
+        or duration < 0
+    ):
+        problems.add("invalid_params", "Invalid emulator_duration: expected a non-negative number")
+        duration = DEFAULT_DURATION
+    return str(outcome), float(duration)
