@@ -8,6 +8,8 @@ Example:
 
 from __future__ import annotations
 
+from ._async_client import AsyncTowerClient
+from ._client import TowerClient
 from ._config import TowerConfig
 from ._exceptions import (
     AuthenticationError,
@@ -27,30 +29,33 @@ from ._exceptions import (
 )
 from ._models import (
     TERMINAL_STATUSES,
-    ComputeEnv,
     JobInfo,
     Label,
-    LaunchConfig,
-    LogPage,
-    Pipeline,
     ProcessLoad,
     Progress,
-    RunHandle,
-    ServiceInfo,
     Task,
     TaskStatus,
-    UserInfo,
     Workflow,
     WorkflowLoad,
     WorkflowStatus,
-    Workspace,
 )
 from ._reports import FailureReport
+from ._resources import (
+    ComputeEnv,
+    LaunchConfig,
+    LogPage,
+    Pipeline,
+    RunHandle,
+    ServiceInfo,
+    UserInfo,
+    Workspace,
+)
 from ._runname import make_run_name
 from ._version import __version__
 
 __all__ = [
     "TERMINAL_STATUSES",
+    "AsyncTowerClient",
     "AuthenticationError",
     "BadRequestError",
     "ComputeEnv",
@@ -72,6 +77,7 @@ __all__ = [
     "Task",
     "TaskStatus",
     "TowerAPIError",
+    "TowerClient",
     "TowerConfig",
     "TowerConfigError",
     "TowerConnectionError",
@@ -91,6 +97,8 @@ __all__ = [
 # Tracebacks and task logs read ``nftower.RateLimitError``; pickles refer to the public path.
 # (Pydantic models keep their defining module: they resolve their annotations from it.)
 for _cls in (
+    TowerClient,
+    AsyncTowerClient,
     TowerConfig,
     TowerError,
     TowerConfigError,

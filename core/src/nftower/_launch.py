@@ -1,0 +1,289 @@
+"""Launching: options checked up front, the launch request merged over a saved launch,
+relaunch / resume, and ``ensure_run`` (the one place that prevents duplicate launches).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar
+
+from . import _endpoints as ep
+from ._exceptions import LaunchOutcomeUnknownError, TowerConfigError, TowerError
+from ._flows import (
+    Flow,
+    FlowContext,
+    attempt_number,
+    collect,
+    find_runs,
+    get_pipeline,
+    workspace_id,
+)
+from ._launch_options import KNOWN_LAUNCH_FIELDS, LaunchOptions, dump_params, parse_params_text
+from ._models import Label, Workflow
+from ._resources import ComputeEnv, RunHandle
+from ._runname import RELAUNCH_SUFFIX_ROOM, check_run_name
+
+__all__ = ["LaunchOptions", "build_request", "ensure_run", "launch", "relaunch"]
+
+logger = logging.getLogger("nftower")
+T = TypeVar("T")
+
+#: Saved-launch fields not carried into a new launch.
+_NOT_COPIED = frozenset({"dateCreated", "runName"})
+
+# --- building the request ------------------------------------------------------------------------
+
+
+def _is_repository(pipeline: str | int) -> bool:
+    return isinstance(pipeline, str) and ("://" in pipeline or pipeline.startswith("git@"))
+
+
+def _copy_launch(saved: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: value
+        for key, value in saved.items()
+        if key in KNOWN_LAUNCH_FIELDS and key not in _NOT_COPIED and value is not None
+    }
+
+
+def _compute_env(ctx: FlowContext, ws: int | None, wanted: str | None) -> Flow[ComputeEnv]:
+    """The compute environment named or with id ``wanted``; the primary one when ``None``."""
+    data = yield ep.list_compute_envs(ws)
+    envs = [ComputeEnv.model_validate(e) for e in (data or {}).get("computeEnvs") or []]
+    if wanted is None:
+        chosen = [e for e in envs if e.primary]
+        what = "no primary compute environment; pass compute_env="
+    else:
+        chosen = [e for e in envs if e.id == wanted] or [e for e in envs if e.name == wanted]
+        what = f"no compute environment with id or name {wanted!r}"
+    if not chosen:
+        known = ", ".join(sorted(f"{e.name} ({e.id})" for e in envs)) or "none"
+        raise TowerConfigError(f"Workspace {ws or 'personal'} has {what} (available: {known})")
+    return chosen[0]
+
+
+def _label_ids(ctx: FlowContext, ws: int | None, opts: LaunchOptions) -> Flow[list[int]]:
+    ids = [label for label in opts.labels if isinstance(label, int)]
+    names = [label for label in opts.labels if isinstance(label, str)]
+    if not names:
+        return ids
+    existing = yield from collect(
+        lambda offset: ep.list_labels(ws, search=None, offset=offset),
+        "labels",
+        Label.model_validate,
+    )
+    by_key = {(lab.name, lab.value): lab.id for lab in existing if lab.id is not None}
+    missing: list[tuple[str, str | None]] = []
+    for text in names:
+        name, _, value = text.partition("=")
+        key = (name, value or None)
+        if key in by_key:
+            ids.append(by_key[key])  # type: ignore[arg-type]
+        else:
+            missing.append(key)
+    if missing and not opts.create_labels:
+        shown = ", ".join(n if v is None else f"{n}={v}" for n, v in missing)
+        raise TowerConfigError(
+            f"Label(s) not found in workspace {ws or 'personal'}: {shown}; "
+            "pass create_labels=True to create them"
+        )
+    for label_name, label_value in missing:
+        created = yield ep.create_label(ws, label_name, label_value)
+        ids.append(int((created or {})["id"]))
+    return ids
+
+
+def _apply(request: dict[str, Any], opts: LaunchOptions, label_ids: list[int]) -> dict[str, Any]:
+    if opts.params is not None:
+        base = {} if opts.params_mode == "replace" else parse_params_text(request.get("paramsText"))
+        request["paramsText"] = dump_params({**base, **opts.params})
+    overrides = {
+        "runName": opts.run_name,
+        "revision": opts.revision,
+        "workDir": opts.work_dir,
+        "configProfiles": opts.config_profiles,
+        "configText": opts.config_text,
+        "preRunScript": opts.pre_run_script,
+        "postRunScript": opts.post_run_script,
+        "pullLatest": opts.pull_latest,
+        "stubRun": opts.stub_run,
+        "labelIds": label_ids or None,
+        **opts.extra,
+    }
+    request.update((key, value) for key, value in overrides.items() if value is not None)
+    return {key: value for key, value in request.items() if value is not None}
+
+
+def build_request(
+    ctx: FlowContext, ws: int | None, pipeline: str | int, opts: LaunchOptions
+) -> Flow[tuple[dict[str, Any], int | None]]:
+    """The ``WorkflowLaunchRequest`` and its ``sourceWorkspaceId`` (shared pipelines)."""
+    source_ws: int | None = None
+    if _is_repository(pipeline):
+        env = yield from _compute_env(ctx, ws, opts.compute_env)
+        described = ComputeEnv.model_validate(
+            (yield ep.describe_compute_env(ws, env.id or "")) or {}
+        )
+        config = described.config or {}
+        request: dict[str, Any] = {
+            "pipeline": pipeline,
+            "computeEnvId": env.id,
+            "workDir": described.effective_work_dir or env.effective_work_dir,
+            "preRunScript": config.get("preRunScript"),
+            "postRunScript": config.get("postRunScript"),
+        }
+    else:
+        found = yield from get_pipeline(ctx, pipeline)
+        if found.workspace_id is not None and ws is not None and found.workspace_id != ws:
+            source_ws = found.workspace_id
+        data = yield ep.describe_pipeline_launch(
+            ws, found.pipeline_id or 0, source_workspace_id=source_ws
+        )
+        saved = (data or {}).get("launch") or {}
+        request = _copy_launch(saved)
+        saved_env = ComputeEnv.model_validate(saved.get("computeEnv") or {})
+        if opts.compute_env is not None or not saved_env.id:
+            env = yield from _compute_env(ctx, ws, opts.compute_env)
+        else:
+            env = saved_env
+        request["computeEnvId"] = env.id
+        if not request.get("workDir"):
+            request["workDir"] = env.effective_work_dir or saved_env.effective_work_dir
+    label_ids = yield from _label_ids(ctx, ws, opts)
+    return _apply(request, opts, label_ids), source_ws
+
+
+def _submit(ws: int | None, request: dict[str, Any], source_ws: int | None = None) -> Flow[str]:
+    data = yield ep.launch(ws, request, source_workspace_id=source_ws)
+    workflow_id = (data or {}).get("workflowId") if isinstance(data, dict) else None
+    if not isinstance(workflow_id, str) or not workflow_id:
+        raise LaunchOutcomeUnknownError(
+            "Tower accepted the launch but returned no workflowId; the run has probably started: "
+            f"look for run {request.get('runName')!r} before launching again",
+            operation=ep.LAUNCH_OPERATION,
+            run_name=request.get("runName"),
+        )
+    return workflow_id
+
+
+def launch(ctx: FlowContext, pipeline: str | int, opts: LaunchOptions) -> Flow[str]:
+    """Launch ``pipeline`` (launchpad name / id or repository URL); returns the workflow id."""
+    if (
+        isinstance(pipeline, bool)
+        or not isinstance(pipeline, (str, int))
+        or not str(pipeline).strip()
+    ):
+        raise TowerConfigError(
+            f"pipeline must be a launchpad name, id or repository URL, got {pipeline!r}"
+        )
+    ws = yield from workspace_id(ctx)
+    request, source_ws = yield from build_request(
+        ctx, ws, str(pipeline).strip() if isinstance(pipeline, str) else pipeline, opts
+    )
+    workflow_id = yield from _submit(ws, request, source_ws)
+    logger.info("Launched run %s (%s) of %s", request.get("runName") or "?", workflow_id, pipeline)
+    return workflow_id
+
+
+def relaunch(
+    ctx: FlowContext, workflow_id: str, *, resume: bool, opts: LaunchOptions
+) -> Flow[tuple[str, bool]]:
+    """Launch a run again from its own launch; with Nextflow resume when possible.
+
+    Returns the new workflow id and whether it resumes the old session.
+    """
+    ws = yield from workspace_id(ctx)
+    wf = Workflow.model_validate((yield ep.describe_workflow(ws, workflow_id)) or {})
+    saved = ((yield ep.describe_workflow_launch(ws, workflow_id)) or {}).get("launch") or {}
+    request = _copy_launch(saved)
+    env = ComputeEnv.model_validate(saved.get("computeEnv") or {})
+    if opts.compute_env is not None or not env.id:
+        env = yield from _compute_env(ctx, ws, opts.compute_env)
+    request["computeEnvId"] = env.id
+    if wf.launch_id:
+        request["id"] = wf.launch_id
+    resumed = False
+    if resume and saved.get("resumeCommitId"):
+        request.update(
+            sessionId=wf.session_id or saved.get("sessionId"),
+            resume=True,
+            revision=saved["resumeCommitId"],
+            workDir=saved.get("resumeDir") or request.get("workDir"),
+        )
+        resumed = True
+    else:
+        if resume:
+            logger.warning(
+                "Run %s (%s) cannot be resumed (Tower reports no resumeCommitId, e.g. it never "
+                "started): relaunching it from scratch",
+                wf.run_name or "?",
+                workflow_id,
+            )
+        request.pop("sessionId", None)
+        request["resume"] = False
+    label_ids = yield from _label_ids(ctx, ws, opts)
+    new_id = yield from _submit(ws, _apply(request, opts, label_ids))
+    logger.info("%s run %s as %s", "Resumed" if resumed else "Relaunched", workflow_id, new_id)
+    return new_id, resumed
+
+
+def ensure_run(
+    ctx: FlowContext,
+    pipeline: str | int,
+    *,
+    run_name: str,
+    resume_failed: bool,
+    opts: LaunchOptions,
+) -> Flow[RunHandle]:
+    """Reattach to, resume, relaunch or launch the run called ``run_name``; never a duplicate."""
+    check_run_name(run_name, room=RELAUNCH_SUFFIX_ROOM)
+    runs = yield from find_runs(ctx, run_name, attempts=True)
+    if runs:
+        newest = max(runs, key=lambda r: (attempt_number(r.run_name or "", run_name), _when(r)))
+        status = newest.status
+        if status is not None and (status.is_active or status.value == "SUCCEEDED"):
+            logger.info("Reattaching to run %s (%s), %s", newest.run_name, newest.id, status.value)
+            return RunHandle(
+                workflow_id=newest.id or "",
+                run_name=newest.run_name or run_name,
+                action="reattached",
+            )
+        attempt = max(attempt_number(r.run_name or "", run_name) for r in runs) + 1
+        new_name = f"{run_name}-r{attempt}"
+        new_opts = opts.with_run_name(new_name)
+        action: Literal["resumed", "relaunched"] = "relaunched"
+        if resume_failed:
+            outcome = yield from _or_find(
+                ctx, new_name, relaunch(ctx, newest.id or "", resume=True, opts=new_opts)
+            )
+            if isinstance(outcome, tuple):
+                new_id, resumed = outcome
+                action = "resumed" if resumed else "relaunched"
+            else:
+                new_id, action = outcome, "resumed"
+        else:
+            new_id = yield from _or_find(ctx, new_name, launch(ctx, pipeline, new_opts))
+        return RunHandle(workflow_id=new_id, run_name=new_name, action=action)
+    new_id = yield from _or_find(ctx, run_name, launch(ctx, pipeline, opts.with_run_name(run_name)))
+    return RunHandle(workflow_id=new_id, run_name=run_name, action="launched")
+
+
+def _or_find(ctx: FlowContext, run_name: str, submit: Flow[T]) -> Flow[T | str]:
+    """Run ``submit``; if the launch outcome is unknown, look ``run_name`` up once."""
+    try:
+        return (yield from submit)
+    except LaunchOutcomeUnknownError as unknown:
+        try:
+            found = yield from find_runs(ctx, run_name, attempts=False)
+        except TowerError:
+            raise unknown from None
+        if not found:
+            raise
+        logger.warning("The launch outcome was unknown, but run %s exists: following it", run_name)
+        return max(found, key=_when).id or ""
+
+
+def _when(run: Workflow) -> float:
+    when = run.date_created or run.submit or run.start
+    return when.timestamp() if when else 0.0
