@@ -86,7 +86,7 @@ async def test_save_load_round_trip_masks_the_secret() -> None:
         document = await client.read_block_document_by_name(
             "nightly-rnaseq", block_type_slug="tower-pipeline", include_secrets=False
         )
-        credential_documents = await client.read_block_documents()
+        credential_documents = await client.read_block_documents(include_secrets=False)
     assert TOKEN not in document.model_dump_json()
     assert all(TOKEN not in doc.model_dump_json() for doc in credential_documents)
     schema_secrets = TowerCredentials.model_json_schema()["secret_fields"]

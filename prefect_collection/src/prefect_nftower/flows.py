@@ -14,7 +14,7 @@ Examples:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from prefect import flow
 from prefect._internal.compatibility.async_dispatch import async_dispatch
@@ -108,22 +108,28 @@ def run_pipeline(
     Returns:
         The final `nftower.Workflow`.
     """
-    workflow_id: str = launch_workflow(
-        credentials,
-        pipeline,
-        params=params,
-        revision=revision,
-        config_profiles=config_profiles,
-        compute_env=compute_env,
-        work_dir=work_dir,
-        labels=labels,
-        run_name=run_name,
+    # inside a sync flow the dispatching tasks run synchronously
+    workflow_id = cast(
+        str,
+        launch_workflow(
+            credentials,
+            pipeline,
+            params=params,
+            revision=revision,
+            config_profiles=config_profiles,
+            compute_env=compute_env,
+            work_dir=work_dir,
+            labels=labels,
+            run_name=run_name,
+        ),
     )
-    workflow: Workflow = wait_for_workflow(
-        credentials,
-        workflow_id,
-        poll_interval=poll_interval,
-        timeout=timeout,
-        cancel_on_exit=cancel_on_exit,
+    return cast(
+        "Workflow",
+        wait_for_workflow(
+            credentials,
+            workflow_id,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            cancel_on_exit=cancel_on_exit,
+        ),
     )
-    return workflow
