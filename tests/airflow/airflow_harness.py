@@ -56,6 +56,7 @@ class FakeTaskInstance:
     map_index: int = -1
     start_date: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     xcoms: dict[str, Any] = field(default_factory=dict)
+    stats_tags: dict[str, str] = field(default_factory=dict)
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcoms[key] = value
