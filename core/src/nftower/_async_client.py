@@ -6,11 +6,11 @@ awaitable ``on_change`` callbacks); the operations themselves are the same flows
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import os
-import time
+from asyncio import sleep
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from time import perf_counter
 from types import TracebackType
 from typing import Any, Literal, TypeVar, cast
 
@@ -127,25 +127,25 @@ class AsyncTowerClient(BaseTowerClient):
             attempt += 1
             await self._limiter.aacquire()
             request = self.build_request(call)
-            started = time.perf_counter()
+            started = perf_counter()
             try:
                 response = await http.send(request)
             except httpx.HTTPError as exc:
-                error = self._transport_error(call, exc, time.perf_counter() - started, attempt)
+                error = self._transport_error(call, exc, perf_counter() - started, attempt)
             else:
                 try:
-                    elapsed = time.perf_counter() - started
+                    elapsed = perf_counter() - started
                     return self._handle_response(call, response, elapsed, attempt)
                 except TowerError as exc:
                     error = exc
             delay = self._retry_delay(call, attempt, error)
             if delay is None:
                 raise self._final_error(call, error)
-            await asyncio.sleep(delay)
+            await sleep(delay)
 
     async def _step(self, step: Any) -> Any:
         if isinstance(step, Sleep):
-            await asyncio.sleep(step.seconds)
+            await sleep(step.seconds)
             return None
         if isinstance(step, Notify):
             result = step.callback(step.workflow)

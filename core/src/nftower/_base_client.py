@@ -173,18 +173,23 @@ class BaseTowerClient:
         self._log(call, type(exc).__name__, elapsed, n, None)
         never_sent = isinstance(exc, _NEVER_SENT)
         detail = self._scrub(str(exc)) or type(exc).__name__
+        error: TowerConnectionError
         if isinstance(exc, httpx.TimeoutException):
-            return TowerTimeoutError(
+            error = TowerTimeoutError(
                 f"Request to {self._config.api_url} timed out ({type(exc).__name__}, "
                 f"timeout {self._config.timeout:g} s): {detail}",
                 operation=call.operation,
                 request_sent=not never_sent,
             )
-        return TowerConnectionError(
-            f"Could not talk to Tower at {self._config.api_url} ({type(exc).__name__}): {detail}",
-            operation=call.operation,
-            request_sent=not never_sent,
-        )
+        else:
+            error = TowerConnectionError(
+                f"Could not talk to Tower at {self._config.api_url} ({type(exc).__name__}): "
+                f"{detail}",
+                operation=call.operation,
+                request_sent=not never_sent,
+            )
+        error.__cause__ = exc
+        return error
 
     # --- retry bookkeeping ---------------------------------------------------------------------
 
@@ -216,13 +221,15 @@ class BaseTowerClient:
             else "look for a run submitted just now in the workspace's runs list "
             "(client.list_workflows())"
         )
-        return LaunchOutcomeUnknownError(
+        unknown = LaunchOutcomeUnknownError(
             f"The launch request failed after it may have reached Tower ({error}); the run may "
             f"or may not have started. It was not retried. Before launching again, {check}, or "
             "use ensure_run(), which does this for you.",
             operation=call.operation,
             run_name=name,
         )
+        unknown.__cause__ = error
+        return unknown
 
     def _log(self, call: Call, outcome: str, elapsed: float, n: int, error_id: str | None) -> None:
         if logger.isEnabledFor(logging.DEBUG):

@@ -8,8 +8,8 @@ rate limiter, request, response handling, retry decision, sleep.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from time import perf_counter, sleep
 from types import TracebackType
 from typing import Any, Literal, TypeVar, cast
 
@@ -128,21 +128,21 @@ class TowerClient(BaseTowerClient):
             attempt += 1
             self._limiter.acquire()
             request = self.build_request(call)
-            started = time.perf_counter()
+            started = perf_counter()
             try:
                 response = http.send(request)
             except httpx.HTTPError as exc:
-                error = self._transport_error(call, exc, time.perf_counter() - started, attempt)
+                error = self._transport_error(call, exc, perf_counter() - started, attempt)
             else:
                 try:
-                    elapsed = time.perf_counter() - started
+                    elapsed = perf_counter() - started
                     return self._handle_response(call, response, elapsed, attempt)
                 except TowerError as exc:
                     error = exc
             delay = self._retry_delay(call, attempt, error)
             if delay is None:
                 raise self._final_error(call, error)
-            time.sleep(delay)
+            sleep(delay)
 
     def _iterate(self, flow: Flow[Any]) -> Generator[Any, None, Any]:
         value: Any = None
@@ -156,7 +156,7 @@ class TowerClient(BaseTowerClient):
             if isinstance(step, Emit):
                 yield step.item
             elif isinstance(step, Sleep):
-                time.sleep(step.seconds)
+                sleep(step.seconds)
             elif isinstance(step, Notify):
                 step.callback(step.workflow)
             else:

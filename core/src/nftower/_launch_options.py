@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from ._exceptions import TowerConfigError
 from ._runname import check_run_name
 
@@ -179,6 +177,8 @@ def load_params(params: Mapping[str, Any] | str | os.PathLike[str] | None) -> di
         if not path.is_file():
             raise TowerConfigError(f"params file not found: {path}")
         text = path.read_text(encoding="utf-8")
+        import yaml  # deferred: only params files and YAML paramsText need it
+
         try:
             loaded = json.loads(text) if kind == "json" else yaml.safe_load(text)
         except (ValueError, yaml.YAMLError) as exc:
@@ -216,6 +216,8 @@ def parse_params_text(text: str | None) -> dict[str, Any]:
     try:
         loaded = json.loads(text)
     except ValueError:
+        import yaml
+
         try:
             loaded = yaml.safe_load(text)
         except yaml.YAMLError as exc:
