@@ -41,7 +41,6 @@ def test_serialize_round_trip_is_plain_json() -> None:
         target_status="running",
         unknown_timeout=60,
         cancel_on_kill=True,
-        max_poll_errors=3,
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == "nftower_airflow.triggers.TowerRunTrigger"
@@ -111,18 +110,18 @@ async def test_tolerates_a_few_transient_poll_errors(
 ) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", conn_json(tower_conn, max_retries=0))
     workflow_id = _launch(tower_conn)
-    tower_conn.inject("status", method="GET", path=rf"^/workflow/{workflow_id}$", times=3)
-    (event,) = await _events(_trigger(workflow_id, max_poll_errors=4))
+    tower_conn.inject("status", method="GET", path=r"^/workflow", times=3)
+    (event,) = await _events(_trigger(workflow_id))
     assert event["status"] == "success"
 
 
-async def test_gives_up_after_max_poll_errors_with_the_error_text(
+async def test_gives_up_after_repeated_poll_errors_with_the_error_text(
     tower_conn: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", conn_json(tower_conn, max_retries=0))
     workflow_id = _launch(tower_conn, emulator_outcome="hang")
-    tower_conn.inject("status", method="GET", path=rf"^/workflow/{workflow_id}$", times=None)
-    (event,) = await _events(_trigger(workflow_id, max_poll_errors=2))
+    tower_conn.inject("status", method="GET", path=r"^/workflow", times=None)
+    (event,) = await _events(_trigger(workflow_id))
     assert event["status"] == "error"
     assert "503" in event["message"]
     assert "Error ID" in event["message"]
@@ -165,3 +164,22 @@ async def test_on_kill_leaves_runs_it_does_not_own(tower_conn: Any) -> None:
     workflow_id = _launch(tower_conn, emulator_outcome="hang")
     await _trigger(workflow_id, cancel_on_kill=False).on_kill()
     assert not [r for r in tower_conn.requests if r.path.endswith("/cancel")]
+
+
+async def test_many_triggers_share_one_batched_poller(tower_conn: Any) -> None:
+    from nftower import TowerConfig
+    from nftower.monitor import WorkflowMonitor
+
+    runs = [_launch(tower_conn, emulator_duration=60) for _ in range(8)]
+    tower_conn.clear_requests()
+    events = await asyncio.gather(*(_events(_trigger(run)) for run in runs))
+    assert [e[0]["status"] for e in events] == ["success"] * 8
+    config = TowerConfig(
+        api_url=tower_conn.url, token=tower_conn.token, workspace=tower_conn.workspace_id
+    )
+    stats = WorkflowMonitor.shared(config).stats()
+    assert stats.cycles > 0
+    # one poll per run per cycle would cost len(runs) * cycles calls
+    assert stats.list_calls + stats.describe_calls < 0.5 * len(runs) * stats.cycles
+    assert tower_conn.max_calls_in_window(1.0) <= 20
+    assert not [r for r in tower_conn.requests if r.status == 429]

@@ -16,9 +16,6 @@ from nftower_airflow._events import (
     target_reached,
 )
 
-#: consecutive failed status polls tolerated before the trigger gives up (each poll already
-#: went through the client's own retries)
-DEFAULT_MAX_POLL_ERRORS = 5
 #: seconds allowed for the best-effort cancel in ``on_kill``
 CANCEL_TIMEOUT = 15.0
 
@@ -46,7 +43,6 @@ class TowerRunTrigger(BaseTrigger):
     :param target_status: ``SUCCEEDED`` (default), ``RUNNING`` or ``SUBMITTED``.
     :param unknown_timeout: seconds a run may stay ``UNKNOWN`` before it counts as failed.
     :param cancel_on_kill: cancel the run when a user kills the deferred task (Airflow 3.3+).
-    :param max_poll_errors: consecutive failed polls tolerated before an ``error`` event.
     """
 
     def __init__(
@@ -60,7 +56,6 @@ class TowerRunTrigger(BaseTrigger):
         target_status: str = "SUCCEEDED",
         unknown_timeout: float = 3600.0,
         cancel_on_kill: bool = False,
-        max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
     ) -> None:
         super().__init__()
         self.workflow_id = str(workflow_id)
@@ -72,7 +67,6 @@ class TowerRunTrigger(BaseTrigger):
         self.target_status = check_target_status(target_status)
         self.unknown_timeout = float(unknown_timeout)
         self.cancel_on_kill = cancel_on_kill
-        self.max_poll_errors = max(1, int(max_poll_errors))
         self._cancel_requested = False
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -88,7 +82,6 @@ class TowerRunTrigger(BaseTrigger):
                 "target_status": self.target_status,
                 "unknown_timeout": self.unknown_timeout,
                 "cancel_on_kill": self.cancel_on_kill,
-                "max_poll_errors": self.max_poll_errors,
             },
         )
 
@@ -146,52 +139,66 @@ class TowerRunTrigger(BaseTrigger):
             )
         return None
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        from nftower import TowerAPIError, TowerError
+    def _time_left(self, unknown_since: float | None) -> float | None:
+        """Seconds until the next deadline or the end of the UNKNOWN grace period."""
+        limits = [d - time.time() for d in (self.end_time, self.execution_deadline) if d]
+        if unknown_since is not None:
+            limits.append(unknown_since + self.unknown_timeout - time.monotonic())
+        return max(0.0, min(limits)) if limits else None
 
-        transient = _transient_errors()
-        errors = 0
-        last_status: str | None = None
-        unknown_since: float | None = None
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Follow the run through the process-wide ``nftower.monitor.WorkflowMonitor``.
+
+        Every trigger of the same API URL, token and workspace in this triggerer shares one
+        poller: one batched status cycle per poll interval (list pages plus a describe for each
+        run that moved on) under the token's rate limit, instead of one call per run. The
+        poller retries failed cycles and gives up after a few consecutive failures; that error
+        becomes an ``error`` event.
+        """
+        from nftower import TowerError
+        from nftower.monitor import WorkflowMonitor
+
         try:
-            client = await self._hook().get_async_conn()
+            config = await self._hook().aget_config()
         except TowerError as err:
             yield self._event("error", message=str(err))
             return
-        async with client:
+        monitor = WorkflowMonitor.shared(config, poll_interval=self.poll_interval)
+        changes = monitor.watch(self.workflow_id)
+        pending: asyncio.Future[Any] | None = None
+        status: str | None = None
+        unknown_since: float | None = None
+        try:
             while True:
                 if event := self._deadline_event():
                     yield event
                     return
-                try:
-                    workflow = await client.get_workflow(self.workflow_id)
-                except transient as err:
-                    errors += 1
-                    self.log.warning(
-                        "Status poll %d/%d for run %s failed: %s",
-                        errors,
-                        self.max_poll_errors,
-                        self.workflow_id,
-                        err,
-                    )
-                    if errors >= self.max_poll_errors:
-                        yield self._event("error", message=str(err), workflow_status=last_status)
+                if pending is None:
+                    pending = asyncio.ensure_future(anext(changes))
+                done, _ = await asyncio.wait({pending}, timeout=self._time_left(unknown_since))
+                if not done:
+                    if status and (event := self._status_event(status, unknown_since)):
+                        yield event
                         return
-                    await asyncio.sleep(self._sleep_for())
                     continue
-                except (TowerAPIError, TowerError) as err:
-                    yield self._event("error", message=str(err), workflow_status=last_status)
+                try:
+                    workflow = pending.result()
+                except TowerError as err:
+                    yield self._event("error", message=str(err), workflow_status=status)
                     return
-                errors = 0
+                finally:
+                    pending = None
                 status = _status_text(workflow.status)
-                if status != last_status:
-                    self.log.info("Run %s is %s", self.workflow_id, status)
-                    last_status = status
+                self.log.info("Run %s is %s", self.workflow_id, status)
                 unknown_since = (unknown_since or time.monotonic()) if status == "UNKNOWN" else None
                 if event := self._status_event(status, unknown_since):
                     yield event
                     return
-                await asyncio.sleep(self._sleep_for())
+        finally:
+            if pending is not None:
+                pending.cancel()
+                await asyncio.wait({pending})
+            await changes.aclose()
 
     async def on_kill(self) -> None:
         """Cancel the run when a user kills the deferred task (once, bounded, best-effort)."""
@@ -212,9 +219,3 @@ def _status_text(status: Any) -> str:
     if status is None:
         return "UNKNOWN"
     return str(getattr(status, "value", status))
-
-
-def _transient_errors() -> tuple[type[Exception], ...]:
-    from nftower import RateLimitError, ServerError, TowerConnectionError
-
-    return (TowerConnectionError, ServerError, RateLimitError)
