@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import platformdirs
 
 __all__ = ["SQLiteBackend", "default_sqlite_path"]
+
+T = TypeVar("T")
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS admissions (key TEXT NOT NULL, at REAL NOT NULL)",
@@ -45,7 +50,7 @@ class SQLiteBackend:
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, busy_timeout: float = 10.0):
         self.path = Path(path) if path is not None else default_sqlite_path()
-        self.url = f"sqlite:///{self.path}"
+        self.url = f"sqlite://{self.path}" if self.path.is_absolute() else f"sqlite:///{self.path}"
         self._busy_timeout = busy_timeout
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
@@ -60,7 +65,9 @@ class SQLiteBackend:
             self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
         )
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            # Switching to WAL needs a moment alone with the file: when several processes open
+            # a new file at once, SQLite may answer "locked" without waiting; retry then.
+            self._retry_while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
             conn.execute("PRAGMA synchronous=NORMAL")
             for statement in _SCHEMA:
                 conn.execute(statement)
@@ -72,15 +79,32 @@ class SQLiteBackend:
 
     def acquire(self, key: str, limit: int, window: float) -> float:
         with self._lock:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                wait = self._check_and_record(conn, key, limit, window)
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+            return self._retry_while_locked(lambda: self._transaction(key, limit, window))
+
+    def _transaction(self, key: str, limit: int, window: float) -> float:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            wait = self._check_and_record(conn, key, limit, window)
             conn.execute("COMMIT")
-            return wait
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return wait
+
+    def _retry_while_locked(self, action: Callable[[], T]) -> T:
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                return action()
+            except sqlite3.OperationalError as error:
+                message = str(error).lower()
+                if ("locked" not in message and "busy" not in message) or (
+                    time.monotonic() > deadline
+                ):
+                    raise
+            time.sleep(random.uniform(0.002, 0.02))
 
     @staticmethod
     def _check_and_record(conn: sqlite3.Connection, key: str, limit: int, window: float) -> float:
