@@ -84,6 +84,15 @@ def admin_routes(state: EmulatorState) -> list[Route]:
             world.set_status(request.path_params["workflowId"], data.get("status", ""))
             return JSONResponse(world.raw(request.path_params["workflowId"]))
 
+    async def advance(request: Request) -> Response:
+        data = await _body(request)
+        seconds = data.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise bad_request('Expected {"seconds": <emulated seconds>}')
+        with world.lock:
+            world.advance(float(seconds))
+        return Response(status_code=204)
+
     async def add_token(request: Request) -> Response:
         data = await _body(request)
         try:
@@ -104,4 +113,5 @@ def admin_routes(state: EmulatorState) -> list[Route]:
         Route(prefix + "/workflows/{workflowId}", workflow, methods=["GET"]),
         Route(prefix + "/workflows/{workflowId}/status", set_status, methods=["POST"]),
         Route(prefix + "/tokens", add_token, methods=["POST"]),
+        Route(prefix + "/advance", advance, methods=["POST"]),
     ]

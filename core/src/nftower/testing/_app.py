@@ -146,7 +146,8 @@ class EmulatorApp:
         arrived = time.time()
         body = await _read_body(receive)
         method, path = scope["method"], scope["path"]
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), True))
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        query = dict(parse_qsl(query_string, keep_blank_values=True))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         token = _bearer(headers.pop("authorization", None))
         hashed = token_hash(token) if token else None
@@ -175,6 +176,7 @@ class EmulatorApp:
                     fault=kind,
                     workflow_id=scope["state"].get("workflow_id"),
                     headers=headers,
+                    query_string=query_string,
                 )
             )
 

@@ -158,6 +158,15 @@ class TowerEmulator:
         with self._state.world.lock:
             self._state.world.set_status(workflow_id, status)
 
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` emulated seconds pass at once for every existing run.
+
+        With a low ``speed`` this makes state changes deterministic in tests: launch, check
+        SUBMITTED, ``advance(5)``, check RUNNING, ``advance(60)``, check SUCCEEDED.
+        """
+        with self._state.world.lock:
+            self._state.world.advance(seconds)
+
     def workflow(self, workflow_id: str) -> dict[str, Any]:
         """The emulator's raw record of a run: status, outcome, launch, tasks, log."""
         with self._state.world.lock:

@@ -23,9 +23,11 @@ def token_hash(token: str) -> str:
 class RecordedRequest:
     """One API request as the emulator saw it, with the answer it gave.
 
+    ``query`` keeps the last value of each parameter, ``query_string`` the raw query.
     ``status`` is ``None`` when the connection was dropped without a response
-    (fault ``drop_before`` or ``drop_after``). ``workflow_id`` is set when the request
-    created a run (a launch, even one whose response was then dropped).
+    (fault ``drop_before`` or ``drop_after``); ``fault`` names the injected fault that hit
+    the request. ``workflow_id`` is set when the request created a run (a launch, even one
+    whose response was then dropped). ``headers`` never include ``Authorization``.
 
     >>> r = RecordedRequest("GET", "/workflow", {}, None, 200, {}, None, 0.0, None)
     >>> r.operation
@@ -44,6 +46,7 @@ class RecordedRequest:
     fault: str | None = None
     workflow_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    query_string: str = ""
 
     @property
     def operation(self) -> str:

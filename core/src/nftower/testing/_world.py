@@ -263,6 +263,16 @@ class World:
             raise not_found(f"Workflow '{workflow_id}' not found")
         run.override = (status, self.clock())
 
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` emulated seconds pass at once for every existing run."""
+        if seconds < 0:
+            raise bad_request("Time only moves forward: seconds must not be negative")
+        shift = seconds / self.speed
+        for run in self.runs.values():
+            run.submitted -= shift
+            if run.override is not None:
+                run.override = (run.override[0], run.override[1] - shift)
+
     def add_labels(self, ctx: Context, body: Any) -> None:
         """``POST /workflow/labels/add``: attach labels to runs."""
         if not isinstance(body, dict):

@@ -1,0 +1,308 @@
+"""Validate HTTP exchanges against the official Seqera Platform OpenAPI schema.
+
+The schema is Seqera API 1.187.0, ``specs/seqera-api-cloud.yaml`` of
+seqeralabs/terraform-provider-seqera, expected at ``<repo>/../shared/tower-api/seqera-api.yaml``
+(override with ``NFTOWER_OPENAPI_SCHEMA``). When it is missing, :func:`require_schema` skips
+the calling test with a message saying so.
+
+Use :func:`validate_exchange` on a :class:`~nftower.testing.RecordedRequest` (one exchange
+recorded by the emulator), e.g. on every request of a whole client session::
+
+    for record in emulator.requests:
+        validate_exchange(record)
+
+The schema is parsed once per process. Its known gaps and errors are patched in ONE place,
+:func:`relax`; nothing else bends the schema and no operation is skipped. On top of the
+schema, two checks are stricter than OpenAPI's defaults, because they catch the typical
+client bug (a misspelt field or parameter silently ignored by the server): unknown object
+properties and undeclared query parameters are reported.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+import yaml
+
+SCHEMA_DESCRIPTION = (
+    "Seqera API 1.187.0 (seqeralabs/terraform-provider-seqera specs/seqera-api-cloud.yaml)"
+)
+SCHEMA_PATH = Path(
+    os.environ.get(
+        "NFTOWER_OPENAPI_SCHEMA",
+        Path(__file__).resolve().parents[2].parent / "shared" / "tower-api" / "seqera-api.yaml",
+    )
+)
+_SCHEMAS = "#/components/schemas/"
+_ERROR_STATUSES = ("400", "401", "403", "404", "429", "500", "502", "503", "504")
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+class ContractError(AssertionError):
+    """An exchange does not match the schema; the message lists every problem."""
+
+
+def require_schema() -> None:
+    """Skip the calling test when the schema file is not available."""
+    if not SCHEMA_PATH.is_file():
+        pytest.skip(f"OpenAPI schema not found at {SCHEMA_PATH}: it is {SCHEMA_DESCRIPTION}")
+
+
+# -- the one place where the schema is relaxed -------------------------------------------------
+def relax(spec: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``spec`` with its known gaps patched (documented one by one).
+
+    1. Nullable fields are under-declared: every schema with a ``type`` becomes nullable and
+       every enum admits ``null`` (the terraform provider's nullable overlay does the same for
+       most run, task and launch schemas).
+    2. ``LogPage.entries`` is declared ``Iterator_String_ = {type: object}``; it is really an
+       array of strings.
+    3. Java ``Map<String, Object>`` fields (e.g. ``WorkflowDbDto.params``) are declared with
+       ``additionalProperties: {type: object}``; their values are any JSON value.
+    4. Error statuses the schema leaves out (401, 404, 429, 5xx, sometimes 400) or declares
+       without a body (403) are real and carry an ``ErrorResponse``.
+    5. Strictness (not a relaxation): ``allOf`` compositions are flattened and object schemas
+       without ``oneOf``/``anyOf`` reject unknown properties.
+    """
+    spec = copy.deepcopy(spec)
+    schemas: dict[str, Any] = spec["components"]["schemas"]
+    schemas["Iterator_String_"] = {"type": "array", "items": {"type": "string"}}
+    for name, schema in schemas.items():
+        schemas[name] = _flatten_all_of(schema, schemas)
+    for schema in _walk_schemas(schemas):
+        if schema.get("additionalProperties") == {"type": "object"} and not schema.get(
+            "properties"
+        ):
+            schema["additionalProperties"] = {}
+        if "type" in schema:
+            schema["nullable"] = True
+        if "enum" in schema and None not in schema["enum"]:
+            schema["enum"] = [*schema["enum"], None]
+        polymorphic = any(key in schema for key in ("oneOf", "anyOf", "discriminator"))
+        if "properties" in schema and "additionalProperties" not in schema and not polymorphic:
+            schema["additionalProperties"] = False
+    error = {"application/json": {"schema": {"$ref": _SCHEMAS + "ErrorResponse"}}}
+    for operation in _operations(spec):
+        responses = operation.setdefault("responses", {})
+        for status in _ERROR_STATUSES:
+            declared = responses.get(status)
+            if declared is None or not declared.get("content"):
+                responses[status] = {"description": "error (relaxed)", "content": error}
+    return spec
+
+
+def _operations(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for item in spec["paths"].values():
+        for method in _METHODS:
+            if method in item:
+                yield item[method]
+
+
+def _walk_schemas(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if "$ref" not in node:
+            yield node
+        for value in node.values():
+            yield from _walk_schemas(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk_schemas(value)
+
+
+def _resolve(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_SCHEMAS):
+        return _resolve(schemas[ref.removeprefix(_SCHEMAS)], schemas)
+    return schema
+
+
+def _flatten_all_of(schema: Any, schemas: dict[str, Any]) -> Any:
+    """Merge multi-part ``allOf`` object compositions into one schema, recursively."""
+    if isinstance(schema, list):
+        return [_flatten_all_of(item, schemas) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = {key: _flatten_all_of(value, schemas) for key, value in schema.items()}
+    parts = schema.get("allOf")
+    if not isinstance(parts, list) or len(parts) < 2:
+        return schema
+    resolved = [_flatten_all_of(_resolve(part, schemas), schemas) for part in parts]
+    if any(key in part for part in resolved for key in ("oneOf", "anyOf", "discriminator")):
+        return schema
+    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+    merged["type"] = "object"
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for part in resolved:
+        properties.update(part.get("properties", {}))
+        required += [name for name in part.get("required", []) if name not in required]
+    merged["properties"] = {**properties, **schema.get("properties", {})}
+    if required:
+        merged["required"] = required
+    return merged
+
+
+# -- loading (once per process) ----------------------------------------------------------------
+@functools.cache
+def load_spec() -> dict[str, Any]:
+    """The relaxed schema as a dict (parsed once)."""
+    require_schema()
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with SCHEMA_PATH.open(encoding="utf-8") as handle:
+        return relax(yaml.load(handle, Loader=loader))
+
+
+@functools.cache
+def _openapi() -> Any:
+    from openapi_core import Config, OpenAPI
+
+    return OpenAPI.from_dict(load_spec(), config=Config(spec_validator_cls=None))
+
+
+@functools.cache
+def _templates() -> list[tuple[re.Pattern[str], str]]:
+    """Path templates as regexes, literal paths first (``/workflow/launch`` before
+    ``/workflow/{workflowId}``)."""
+    found = []
+    for template in load_spec()["paths"]:
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        found.append((re.compile(f"^{pattern}$"), template))
+    return sorted(found, key=lambda item: (item[1].count("{"), item[1]))
+
+
+def operation_for(method: str, path: str) -> tuple[str, dict[str, Any]]:
+    """The path template and operation object serving ``method path``."""
+    for pattern, template in _templates():
+        if pattern.match(path):
+            operation = load_spec()["paths"][template].get(method.lower())
+            if operation is not None:
+                return template, operation
+    raise ContractError(f"{method} {path}: no such operation in {SCHEMA_DESCRIPTION}")
+
+
+# -- validation --------------------------------------------------------------------------------
+def _errors(exc: BaseException) -> str:
+    parts = [str(exc)]
+    cause: BaseException | None = exc.__cause__
+    while cause is not None:
+        details = getattr(cause, "schema_errors", None)
+        if details:
+            parts += [
+                f"  - {getattr(e, 'message', e)} at {list(getattr(e, 'path', []))}" for e in details
+            ]
+        else:
+            parts.append(f"  caused by: {cause}")
+        cause = cause.__cause__
+    return "\n".join(parts)
+
+
+def _request(method: str, path: str, query_string: str, body: Any, headers: dict[str, str]) -> Any:
+    from openapi_core.testing import MockRequest
+
+    data = None if body is None else json.dumps(body).encode()
+    return MockRequest(
+        "http://tower.test",
+        method,
+        path,
+        args=_multi(query_string),
+        headers={"Authorization": "Bearer placeholder", **headers},
+        data=data,
+    )
+
+
+def _multi(query_string: str) -> Any:
+    from werkzeug.datastructures import MultiDict
+
+    return MultiDict(parse_qsl(query_string, keep_blank_values=True))
+
+
+def request_problems(
+    method: str, path: str, query: str | dict[str, Any] | None = None, body: Any = None
+) -> list[str]:
+    """Problems of a request (parameters, body); an empty list means it conforms.
+
+    The recorded request never holds the token, so a placeholder bearer token is supplied.
+    """
+    query_string = query if isinstance(query, str) else urlencode(query or {}, doseq=True)
+    try:
+        template, operation = operation_for(method, path)
+    except ContractError as exc:
+        return [str(exc)]
+    problems = []
+    declared = {p.get("name") for p in operation.get("parameters", []) if p.get("in") == "query"}
+    unknown = sorted({k for k, _ in parse_qsl(query_string, keep_blank_values=True)} - declared)
+    if unknown:
+        problems.append(f"undeclared query parameters {unknown} for {method} {template}")
+    request = _request(method, path, query_string, body, {})
+    problems += [_errors(error) for error in _openapi().iter_request_errors(request)]
+    return problems
+
+
+def response_problems(
+    method: str, path: str, status: int, body: Any, query: str | dict[str, Any] | None = None
+) -> list[str]:
+    """Problems of a response (status declared, JSON body shape)."""
+    from openapi_core.testing import MockResponse
+
+    query_string = query if isinstance(query, str) else urlencode(query or {}, doseq=True)
+    try:
+        _, operation = operation_for(method, path)
+    except ContractError as exc:
+        return [str(exc)]
+    if str(status) not in operation.get("responses", {}):
+        return [f"status {status} is not declared for {method} {path}"]
+    data = b"" if body is None else json.dumps(body).encode()
+    request = _request(method, path, query_string, None, {})
+    response = MockResponse(data, status)
+    return [_errors(error) for error in _openapi().iter_response_errors(request, response)]
+
+
+def exchange_problems(record: Any) -> list[str]:
+    """Problems of one recorded exchange (a ``RecordedRequest``)."""
+    query = getattr(record, "query_string", None)
+    if query is None:
+        query = urlencode(record.query)
+    problems = request_problems(record.method, record.path, query, record.json)
+    if record.status is not None and record.fault != "malformed_json":
+        problems += response_problems(
+            record.method, record.path, record.status, record.response_json, query
+        )
+    return problems
+
+
+def validate_exchange(record: Any) -> None:
+    """Raise :class:`ContractError` unless the recorded exchange conforms to the schema.
+
+    Dropped connections have no response to check; an injected ``malformed_json`` body is
+    deliberately broken and only its request is checked.
+    """
+    problems = exchange_problems(record)
+    if problems:
+        raise ContractError(
+            f"{record.method} {record.path} -> {record.status}:\n" + "\n".join(problems)
+        )
+
+
+def validate_session(records: Any) -> int:
+    """Validate every exchange of a session; returns how many were checked."""
+    failures = []
+    count = 0
+    for record in records:
+        count += 1
+        problems = exchange_problems(record)
+        if problems:
+            failures.append(
+                f"{record.method} {record.path} -> {record.status}: " + "; ".join(problems)
+            )
+    if failures:
+        raise ContractError("\n".join(failures))
+    return count
