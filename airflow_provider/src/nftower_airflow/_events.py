@@ -60,7 +60,7 @@ def validate_event(event: Any, *, workflow_id: str | None = None) -> dict[str, A
         if workflow_id is None:
             raise TowerTriggerEventError(f"TowerRunTrigger event without workflow_id: {event!r}")
         event = {**event, "workflow_id": workflow_id}
-    return event
+    return dict(event)
 
 
 def target_reached(status: str, target: str) -> bool:

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from nftower_airflow.exceptions import TowerRunFailedError
 from nftower_airflow.links import RUN_URL_KEY, WORKFLOW_ID_KEY
 
 if TYPE_CHECKING:
     from nftower import TowerClient, TowerConfig, Workflow
+
+
+class TaskLog(Protocol):
+    """The logger methods used here (stdlib and Airflow's structlog loggers both fit)."""
+
+    def info(self, msg: Any, /, *args: Any) -> Any: ...
+    def warning(self, msg: Any, /, *args: Any) -> Any: ...
+    def error(self, msg: Any, /, *args: Any) -> Any: ...
+
 
 #: bound for the best-effort cancel in ``on_kill`` and after timeouts (seconds per request)
 CANCEL_TIMEOUT = 10.0
@@ -55,7 +63,7 @@ def execution_deadline(context: Any, execution_timeout: timedelta | None) -> flo
     return started + execution_timeout.total_seconds()
 
 
-def raise_for_failure(client: TowerClient, workflow: Workflow, log: logging.Logger) -> NoReturn:
+def raise_for_failure(client: TowerClient, workflow: Workflow, log: TaskLog) -> NoReturn:
     """Log why the run failed (reason, failed tasks, Nextflow log tail), then raise.
 
     The exception text names the status, the run URL, the error message, the exit status and
@@ -68,7 +76,7 @@ def raise_for_failure(client: TowerClient, workflow: Workflow, log: logging.Logg
     raise TowerRunFailedError(str(error), error=error) from error
 
 
-def cancel_quietly(config: TowerConfig, workflow_id: str, log: logging.Logger) -> bool:
+def cancel_quietly(config: TowerConfig, workflow_id: str, log: TaskLog) -> bool:
     """Cancel a run, bounded and best-effort; True if Tower accepted the cancel."""
     from nftower import TowerClient, TowerError
 

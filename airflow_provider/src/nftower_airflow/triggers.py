@@ -57,7 +57,7 @@ class TowerRunTrigger(BaseTrigger):
         unknown_timeout: float = 3600.0,
         cancel_on_kill: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.workflow_id = str(workflow_id)
         self.tower_conn_id = tower_conn_id
         self.workspace = workspace
@@ -91,7 +91,8 @@ class TowerRunTrigger(BaseTrigger):
         return TowerHook(self.tower_conn_id, workspace=self.workspace)
 
     def _event(self, status: EventStatus, **fields: Any) -> TriggerEvent:
-        return TriggerEvent(make_event(status, self.workflow_id, **fields))
+        payload = make_event(status, self.workflow_id, **fields)
+        return TriggerEvent(payload)  # type: ignore[no-untyped-call]
 
     def _deadline_event(self) -> TriggerEvent | None:
         now = time.time()
