@@ -89,8 +89,10 @@ def test_outcomes(outcome: str, final: str, last_task: str) -> None:
 def test_failed_run_explains_itself() -> None:
     state = make_run("fail").state(at(1000))
     assert state.error_message == "Process `sayHello (3)` terminated with an error exit status (1)"
-    assert state.error_report is not None and "Work dir:" in state.error_report
-    assert state.failed_task is not None and state.failed_task.exit == 1
+    assert state.error_report is not None
+    assert "Work dir:" in state.error_report
+    assert state.failed_task is not None
+    assert state.failed_task.exit == 1
     assert any(line.startswith("ERROR ~ Error executing process") for line in state.log)
 
 

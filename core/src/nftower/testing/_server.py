@@ -3,12 +3,53 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
 from typing import Any
 
 import uvicorn
+
+
+class _QuickServer(uvicorn.Server):
+    """uvicorn tuned for short-lived test servers: it stops as soon as asked (instead of
+    polling every 0.1 s) and closes idle keep-alive connections at once."""
+
+    _wake: asyncio.Event | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def request_exit(self) -> None:
+        self.should_exit = True
+        if self._loop is not None and self._wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may be closed already
+                self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def main_loop(self) -> None:
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 10) % 864000  # on_tick refreshes the Date header every 10
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        servers = getattr(self, "servers", None)
+        state = getattr(self, "server_state", None)
+        if servers is None or state is None:  # pragma: no cover - other uvicorn versions
+            await super().shutdown(sockets)
+            return
+        for server in servers:
+            server.close()
+        for connection in list(state.connections):
+            connection.shutdown()
+        deadline = time.monotonic() + (self.config.timeout_graceful_shutdown or 1.0)
+        while (state.connections or state.tasks) and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+        for task in list(state.tasks):
+            task.cancel()
+        for server in servers:
+            await server.wait_closed()
 
 
 class ServerThread:
@@ -43,7 +84,7 @@ class ServerThread:
             timeout_graceful_shutdown=1,
             timeout_keep_alive=5,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _QuickServer(config)
         self._thread = threading.Thread(target=self._run, name=f"tower-emulator-{self.port}")
         self._thread.daemon = True
         self._error: BaseException | None = None
@@ -66,7 +107,7 @@ class ServerThread:
 
     def stop(self, timeout: float = 5.0) -> None:
         if self._thread.is_alive():
-            self._server.should_exit = True
+            self._server.request_exit()
             self._thread.join(timeout)
             if self._thread.is_alive():
                 self._server.force_exit = True
