@@ -77,7 +77,7 @@ class WorkflowMonitor:
     ...     monitor = WorkflowMonitor.shared(config, poll_interval=0.2)
     ...     final = await monitor.wait(run_id, timeout=60)
     ...     return final.status.value
-    >>> with TowerEmulator(speed=50) as emu:                        # doctest: +SKIP
+    >>> with TowerEmulator(speed=50) as emu:
     ...     from nftower import TowerClient
     ...     with TowerClient(api_url=emu.url, token=emu.token, workspace=emu.workspace_id) as c:
     ...         run_id = c.launch("hello")
