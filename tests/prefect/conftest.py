@@ -27,9 +27,7 @@ import pytest  # noqa: E402
 from nftower.testing import TowerEmulator  # noqa: E402
 from prefect.testing.utilities import prefect_test_harness  # noqa: E402
 from prefect_nftower import TowerCredentials  # noqa: E402
-
-SPEED = 50.0
-POLL = 0.2
+from tower_helpers import SPEED  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -63,23 +61,6 @@ def credentials(emulator: TowerEmulator, token: str) -> TowerCredentials:
         workspace=str(emulator.workspace_id),
         rate_limit_backend="memory://",
     )
-
-
-def token_hash(token: str) -> str:
-    """How the emulator records a token."""
-    import hashlib
-
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def launches_of(emulator: TowerEmulator, token: str) -> list[Any]:
-    """Launch requests made with `token`."""
-    return [r for r in emulator.launches if r.token_hash == token_hash(token)]
-
-
-def requests_of(emulator: TowerEmulator, token: str) -> list[Any]:
-    """All requests made with `token`."""
-    return [r for r in emulator.requests if r.token_hash == token_hash(token)]
 
 
 @pytest.fixture

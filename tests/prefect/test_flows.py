@@ -13,8 +13,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect_nftower import TowerCredentials, arun_pipeline, run_pipeline
 from prefect_nftower.tasks import get_workflow, launch_workflow, wait_for_workflow
-
-from .conftest import POLL, launches_of, requests_of
+from tower_helpers import POLL, launches_of, requests_of
 
 
 async def artifacts_of(flow_run_id: UUID) -> list[Any]:
@@ -30,7 +29,13 @@ def test_run_pipeline_succeeds_with_artifacts_and_events(
     token: str,
     events: list[dict[str, Any]],
 ) -> None:
-    state = run_pipeline(credentials, "hello", poll_interval=POLL, return_state=True)
+    state = run_pipeline(
+        credentials,
+        "hello",
+        params={"emulator_duration": 60},  # ~1.2 s real: the wait sees RUNNING and progress
+        poll_interval=POLL,
+        return_state=True,
+    )
     assert state.is_completed()
     workflow = state.result()
     assert workflow.status == WorkflowStatus.SUCCEEDED
@@ -39,11 +44,16 @@ def test_run_pipeline_succeeds_with_artifacts_and_events(
     import asyncio
 
     artifacts = asyncio.run(artifacts_of(state.state_details.flow_run_id))
-    by_type = {a.type: a for a in artifacts}
-    assert {"link", "progress", "markdown"} <= set(by_type)
-    assert workflow.id in str(by_type["link"].data)
-    assert by_type["progress"].data == 100.0
-    assert "SUCCEEDED" in str(by_type["markdown"].data)
+    by_key = {a.key: a for a in artifacts}
+    assert set(by_key) == {
+        "nftower-run-nextflow-io-hello",
+        "nftower-progress-nextflow-io-hello",
+        "nftower-summary-nextflow-io-hello",
+    }
+    assert workflow.id in str(by_key["nftower-run-nextflow-io-hello"].data)
+    assert by_key["nftower-progress-nextflow-io-hello"].type == "progress"
+    assert by_key["nftower-progress-nextflow-io-hello"].data == 100.0
+    assert "SUCCEEDED" in str(by_key["nftower-summary-nextflow-io-hello"].data)
     for artifact in artifacts:
         assert artifact.key
         assert artifact.key == artifact.key.lower()

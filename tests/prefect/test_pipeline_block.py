@@ -7,8 +7,7 @@ from nftower import WaitTimeoutError, WorkflowFailedError, WorkflowStatus
 from nftower.testing import TowerEmulator
 from prefect import flow
 from prefect_nftower import TowerCredentials, TowerPipeline, TowerWorkflowRun
-
-from .conftest import POLL, launches_of
+from tower_helpers import POLL, launches_of
 
 
 def pipeline_block(credentials: TowerCredentials, **options: object) -> TowerPipeline:

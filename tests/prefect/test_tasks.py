@@ -1,4 +1,4 @@
-"""Tasks called through `.fn` (no flow run), sync and async, against the emulator."""
+"""Tasks called through `.fn` (no flow run: plain loggers), sync and async, on the emulator."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from nftower import (
     WorkflowStatus,
 )
 from nftower.testing import TowerEmulator
-from prefect.logging import disable_run_logger
 from prefect_nftower import TowerCredentials
 from prefect_nftower.tasks import (
     acall_tower_endpoint,
@@ -27,17 +26,10 @@ from prefect_nftower.tasks import (
     launch_workflow,
     wait_for_workflow,
 )
-
-from .conftest import POLL, launches_of, requests_of
+from tower_helpers import POLL, launches_of, requests_of
 
 HANG = {"emulator_outcome": "hang"}
 FAIL = {"emulator_outcome": "fail"}
-
-
-@pytest.fixture(autouse=True)
-def _no_run_logger() -> object:
-    with disable_run_logger():
-        yield
 
 
 def test_launch_get_cancel(

@@ -21,8 +21,7 @@ from prefect.client.schemas.filters import (
 from prefect.logging.handlers import APILogHandler
 from prefect_nftower import TowerCredentials, run_pipeline
 from prefect_nftower.tasks import call_tower_endpoint, get_workflow
-
-from .conftest import POLL
+from tower_helpers import POLL
 
 
 async def everything_recorded(flow_run_id: UUID) -> str:
@@ -59,13 +58,13 @@ def test_token_absent_from_a_failing_flow_run(
 
     @flow
     def leaky_if_anything(credentials: TowerCredentials, bad: TowerCredentials) -> None:
-        call_tower_endpoint(credentials, "GET", "/workflow/unknown0000000")  # 404 logged
-        get_workflow(bad, "unknown0000000")  # 403 logged
+        call_tower_endpoint(credentials, "GET", "/workflow/unknown0000000", return_state=True)
+        get_workflow(bad, "unknown0000000", return_state=True)  # 403
         run_pipeline(credentials, "hello", params={"emulator_outcome": "fail"}, poll_interval=POLL)
 
     state = leaky_if_anything(credentials, bad, return_state=True)
     assert state.is_failed()
-    APILogHandler.flush()
+    APILogHandler().flush()  # send queued run logs to the server before reading them
     recorded = asyncio.run(everything_recorded(state.state_details.flow_run_id))
     assert "404" in recorded
     assert "403" in recorded
