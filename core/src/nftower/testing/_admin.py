@@ -104,6 +104,7 @@ def admin_routes(state: EmulatorState) -> list[Route]:
     prefix = "/_emulator"
     return [
         Route(prefix, info, methods=["GET"]),
+        Route(prefix + "/", info, methods=["GET"]),
         Route(prefix + "/requests", list_requests, methods=["GET"]),
         Route(prefix + "/requests", clear_requests, methods=["DELETE"]),
         Route(prefix + "/stats", stats, methods=["GET"]),
