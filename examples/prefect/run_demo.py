@@ -31,7 +31,7 @@ def main() -> int:
 
     from nightly_flow import nightly
 
-    with TowerEmulator(speed=100.0) as emulator:
+    with TowerEmulator(speed=20.0) as emulator:
         os.environ["TOWER_API_ENDPOINT"] = emulator.url
         os.environ["TOWER_ACCESS_TOKEN"] = emulator.token
         os.environ["TOWER_WORKSPACE_ID"] = str(emulator.workspace_id)
