@@ -70,7 +70,11 @@ def relax(spec: dict[str, Any]) -> dict[str, Any]:
        ``additionalProperties: {type: object}``; their values are any JSON value.
     4. Error statuses the schema leaves out (401, 404, 429, 5xx, sometimes 400) or declares
        without a body (403) are real and carry an ``ErrorResponse``.
-    5. Strictness (not a relaxation): ``allOf`` compositions are flattened and object schemas
+    5. ``POST /workflow/launch`` answers 400 with ``oneOf(ErrorResponse,
+       WorkflowLaunchValidationErrorResponse)``, but every ``ErrorResponse`` also matches the
+       second schema, so ``oneOf`` can never hold: body-level ``oneOf`` without a
+       discriminator is checked as ``anyOf``.
+    6. Strictness (not a relaxation): ``allOf`` compositions are flattened and object schemas
        without ``oneOf``/``anyOf`` reject unknown properties.
     """
     spec = copy.deepcopy(spec)
@@ -92,6 +96,11 @@ def relax(spec: dict[str, Any]) -> dict[str, Any]:
             schema["additionalProperties"] = False
     error = {"application/json": {"schema": {"$ref": _SCHEMAS + "ErrorResponse"}}}
     for operation in _operations(spec):
+        for answer in operation.get("responses", {}).values():
+            for media in answer.get("content", {}).values():
+                body = media.get("schema", {})
+                if "oneOf" in body and "discriminator" not in body:
+                    body["anyOf"] = body.pop("oneOf")
         responses = operation.setdefault("responses", {})
         for status in _ERROR_STATUSES:
             declared = responses.get(status)
