@@ -1,0 +1,183 @@
+"""Every error class over real HTTP (emulator faults), and which failures are retried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from nftower import (
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TowerConnectionError,
+    TowerTimeoutError,
+)
+from nftower.testing import TowerEmulator
+
+
+def ops(emu: TowerEmulator, operation: str) -> int:
+    return sum(1 for r in emu.requests if r.operation == operation)
+
+
+def test_bad_token_is_an_authentication_error(
+    tower_emulator: TowerEmulator, make_client: Any
+) -> None:
+    bad = "wrong-token-9f8e7d6c5b4a"
+    tower = make_client(tower_emulator.url, bad, tower_emulator.workspace_id)
+    with pytest.raises(AuthenticationError) as caught:
+        tower.user_info()
+    error = caught.value
+    assert error.status_code in (401, 403)
+    assert error.error_id
+    assert error.operation == "GET /user-info"
+    text = str(error)
+    assert "invalid or expired" in text
+    assert f"Error ID: {error.error_id}" in text
+    assert bad not in text
+    assert bad not in repr(error)
+    assert ops(tower_emulator, "GET /user-info") == 1  # not retried
+
+
+def test_invalid_input_is_a_bad_request_with_error_id(tower: Any) -> None:
+    with pytest.raises(BadRequestError) as caught:
+        tower.launch("hello", params={"emulator_outcome": "explode"})
+    assert caught.value.status_code == 400
+    assert caught.value.error_id
+    assert caught.value.operation == "POST /workflow/launch"
+    assert "emulator_outcome" in caught.value.message
+
+
+def test_unknown_workflow_is_not_found(tower: Any, tower_emulator: TowerEmulator) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        tower.get_workflow("nosuchworkflow")
+    assert caught.value.status_code == 404
+    assert caught.value.operation == "GET /workflow/{workflowId}"
+    assert ops(tower_emulator, "GET /workflow/nosuchworkflow") == 1
+
+
+def test_conflict(tower: Any, tower_emulator: TowerEmulator) -> None:
+    tower_emulator.inject("status", path=r"^/workflow/[^/]+/launch$", status=409)
+    workflow_id = tower.launch("hello")
+    with pytest.raises(ConflictError) as caught:
+        tower.relaunch(workflow_id)
+    assert caught.value.status_code == 409
+    assert caught.value.error_id
+
+
+def test_server_errors_are_retried(
+    tower: Any, tower_emulator: TowerEmulator, fast_sleep: list[float]
+) -> None:
+    tower_emulator.inject("status", method="GET", path=r"^/pipelines$", status=503, times=2)
+    assert tower.get_pipeline("hello").name == "hello"
+    assert ops(tower_emulator, "GET /pipelines") == 3
+    assert len(fast_sleep) == 2
+
+
+def test_500_is_raised_at_once(
+    tower: Any, tower_emulator: TowerEmulator, fast_sleep: list[float]
+) -> None:
+    tower_emulator.inject("status", method="GET", path=r"^/pipelines$", status=500)
+    with pytest.raises(ServerError) as caught:
+        tower.get_pipeline("hello")
+    assert caught.value.status_code == 500
+    assert caught.value.error_id
+    assert fast_sleep == []
+
+
+def test_server_errors_exhaust_retries(
+    tower_emulator: TowerEmulator, make_client: Any, fast_sleep: list[float]
+) -> None:
+    tower = make_client(
+        tower_emulator.url, tower_emulator.token, tower_emulator.workspace_id, max_retries=2
+    )
+    tower_emulator.inject("status", method="GET", path=r"^/compute-envs$", status=502, times=None)
+    with pytest.raises(ServerError):
+        tower.list_compute_envs()
+    assert ops(tower_emulator, "GET /compute-envs") == 3
+
+
+def test_injected_429_honours_retry_after(
+    tower: Any, tower_emulator: TowerEmulator, fast_sleep: list[float]
+) -> None:
+    tower_emulator.inject("rate_limit", path=r"^/compute-envs$", times=2, retry_after=0.05)
+    assert tower.list_compute_envs()
+    assert fast_sleep == [0.05, 0.05]
+
+
+@pytest.mark.tower_emulator(rate_limit=5, rate_limit_window=0.2)
+def test_429_storm_from_a_stricter_server(tower_emulator: TowerEmulator, make_client: Any) -> None:
+    tower = make_client(
+        tower_emulator.url, tower_emulator.token, tower_emulator.workspace_id, rate_limit=100
+    )
+    workflow_id = tower.launch("hello", params={"emulator_outcome": "hang"})
+    for _ in range(12):
+        assert tower.get_workflow(workflow_id).id == workflow_id
+    assert tower_emulator.stats()["rate_limited"] > 0
+
+
+def test_429_storm_gives_up(
+    tower_emulator: TowerEmulator, make_client: Any, fast_sleep: list[float]
+) -> None:
+    tower = make_client(
+        tower_emulator.url, tower_emulator.token, tower_emulator.workspace_id, max_retries=2
+    )
+    tower_emulator.inject("rate_limit", path=r"^/compute-envs$", times=None, retry_after=0.01)
+    with pytest.raises(RateLimitError) as caught:
+        tower.list_compute_envs()
+    assert caught.value.retry_after == pytest.approx(0.01)
+    assert ops(tower_emulator, "GET /compute-envs") == 3
+
+
+@pytest.mark.parametrize("kind", ["drop_before", "drop_after", "malformed_json"])
+def test_broken_responses_to_reads_are_retried(
+    tower: Any, tower_emulator: TowerEmulator, fast_sleep: list[float], kind: str
+) -> None:
+    tower_emulator.inject(kind, method="GET", path=r"^/compute-envs$")
+    assert tower.list_compute_envs()
+    assert len(fast_sleep) == 1
+
+
+def test_persistent_drops_raise_connection_error(
+    tower_emulator: TowerEmulator, make_client: Any, fast_sleep: list[float]
+) -> None:
+    tower = make_client(
+        tower_emulator.url, tower_emulator.token, tower_emulator.workspace_id, max_retries=1
+    )
+    tower_emulator.inject("drop_before", path=r"^/compute-envs$", times=None)
+    with pytest.raises(TowerConnectionError) as caught:
+        tower.list_compute_envs()
+    assert caught.value.operation == "GET /compute-envs"
+    assert tower_emulator.url in str(caught.value)
+
+
+def test_slow_answers_time_out_and_are_retried(
+    tower_emulator: TowerEmulator, make_client: Any, fast_sleep: list[float]
+) -> None:
+    tower = make_client(
+        tower_emulator.url,
+        tower_emulator.token,
+        tower_emulator.workspace_id,
+        timeout=0.2,
+        max_retries=1,
+    )
+    tower_emulator.inject("delay", path=r"^/compute-envs$", delay=1.0)
+    assert tower.list_compute_envs()  # the second attempt is answered in time
+    tower_emulator.inject("delay", path=r"^/compute-envs$", delay=1.0, times=2)
+    with pytest.raises(TowerTimeoutError, match="timed out"):
+        tower.list_compute_envs()
+
+
+def test_refused_connection(make_client: Any, fast_sleep: list[float]) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    tower = make_client(f"http://127.0.0.1:{port}", "tok", 1, max_retries=2)
+    with pytest.raises(TowerConnectionError) as caught:
+        tower.list_compute_envs()
+    assert caught.value.request_sent is False
+    assert len(fast_sleep) == 2
