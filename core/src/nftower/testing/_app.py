@@ -79,7 +79,8 @@ class Answer:
 
     async def send(self, send: Any) -> None:
         headers = [h for h in self.headers if h[0] != b"content-length"]
-        headers.append((b"content-length", str(len(self.body)).encode()))
+        if self.status not in (204, 304):
+            headers.append((b"content-length", str(len(self.body)).encode()))
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": self.body})
 
