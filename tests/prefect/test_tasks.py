@@ -167,3 +167,10 @@ async def test_async_timeout_cancels_the_run(credentials: TowerCredentials) -> N
     with pytest.raises(WaitTimeoutError):
         await await_for_workflow.fn(credentials, workflow_id, poll_interval=POLL, timeout=0.5)
     assert (await aget_workflow.fn(credentials, workflow_id)).status == WorkflowStatus.CANCELLED
+
+
+def test_unknown_for_too_long_counts_as_failed(credentials: TowerCredentials) -> None:
+    workflow_id = launch_workflow.fn(credentials, "hello", params={"emulator_outcome": "unknown"})
+    with pytest.raises(WorkflowFailedError) as caught:
+        wait_for_workflow.fn(credentials, workflow_id, poll_interval=POLL, unknown_timeout=0.3)
+    assert caught.value.status == "UNKNOWN"

@@ -27,6 +27,7 @@ __all__ = [
     "active_runs",
     "alaunch",
     "deterministic_run_name",
+    "follow_run",
     "forget_run",
     "launch",
     "launch_kwargs",
@@ -43,6 +44,14 @@ def remember_run(workflow_id: str, credentials: TowerCredentials) -> None:
     if flow_run_id is not None:
         with _LOCK:
             _ACTIVE.setdefault(flow_run_id, {})[workflow_id] = credentials
+
+
+def follow_run(workflow_id: str, credentials: TowerCredentials, cancel_on_exit: bool) -> None:
+    """A wait starts: the hook cancels the run only if the wait would cancel it too."""
+    if cancel_on_exit:
+        remember_run(workflow_id, credentials)
+    else:
+        forget_run(workflow_id)
 
 
 def forget_run(workflow_id: str) -> None:

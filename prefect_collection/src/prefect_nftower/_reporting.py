@@ -37,22 +37,19 @@ def artifact_key(kind: str, name: str | None) -> str:
 
 
 def _status(workflow: Workflow) -> str:
-    status = workflow.status
-    return str(getattr(status, "value", status) or "UNKNOWN")
+    return workflow.status.value if workflow.status is not None else "UNKNOWN"
+
+
+_COUNTED = ("pending", "submitted", "running", "cached", "succeeded", "failed", "aborted")
 
 
 def task_counts(workflow: Workflow) -> dict[str, int]:
     """Task counts by state from the run's progress (empty when Tower sent none)."""
-    progress = getattr(workflow, "progress", None)
-    load = getattr(progress, "workflow_progress", None) if progress is not None else None
+    load = workflow.progress.workflow_progress if workflow.progress is not None else None
     if load is None:
         return {}
-    counts: dict[str, int] = {}
-    for name in ("pending", "submitted", "running", "cached", "succeeded", "failed", "aborted"):
-        value = getattr(load, name, None)
-        if isinstance(value, int):
-            counts[name] = value
-    return counts
+    counts = {name: getattr(load, name) for name in _COUNTED}
+    return {name: value for name, value in counts.items() if isinstance(value, int)}
 
 
 def progress_percent(workflow: Workflow) -> float:
@@ -68,12 +65,11 @@ def progress_percent(workflow: Workflow) -> float:
 
 
 def _duration(workflow: Workflow) -> str:
-    millis = getattr(workflow, "duration", None)
-    if not isinstance(millis, (int, float)) or millis <= 0:
+    millis = workflow.duration
+    if millis is None or millis <= 0:
         return "-"
-    seconds = int(millis // 1000)
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
+    minutes, seconds = divmod(millis // 1000, 60)
+    hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m {seconds:02d}s" if hours else f"{minutes}m {seconds:02d}s"
 
 
@@ -128,7 +124,7 @@ class RunReporter:
     def for_workflow(cls, workflow: Workflow, run_url: str | None) -> RunReporter:
         """A reporter filled from a workflow's description."""
         workspace = None
-        if getattr(workflow, "org_name", None) and getattr(workflow, "workspace_name", None):
+        if workflow.org_name and workflow.workspace_name:
             workspace = f"{workflow.org_name}/{workflow.workspace_name}"
         return cls(
             workflow_id=str(workflow.id),

@@ -52,11 +52,13 @@ class WaitPlan:
 
     def is_final(self, workflow: Workflow) -> bool:
         """Terminal, or UNKNOWN for longer than `unknown_timeout`."""
+        from nftower import WorkflowStatus
+
         status = workflow.status
-        self.last_status = str(getattr(status, "value", status))
+        self.last_status = status.value if status is not None else None
         if status is not None and status.is_terminal:
             return True
-        if self.last_status != "UNKNOWN":
+        if status is not WorkflowStatus.UNKNOWN:
             self.unknown_since = None
             return False
         now = time.monotonic()
@@ -167,13 +169,17 @@ async def await_run(
 
 def failure_of(client: TowerClient, workflow: Workflow) -> FailureReport | None:
     """The failure report of a run that did not succeed (None when it succeeded)."""
-    if str(getattr(workflow.status, "value", workflow.status)) == "SUCCEEDED":
+    from nftower import WorkflowStatus
+
+    if workflow.status is WorkflowStatus.SUCCEEDED:
         return None
     return client.failure_report(workflow)
 
 
 async def afailure_of(client: AsyncTowerClient, workflow: Workflow) -> FailureReport | None:
     """Async twin of `failure_of`."""
-    if str(getattr(workflow.status, "value", workflow.status)) == "SUCCEEDED":
+    from nftower import WorkflowStatus
+
+    if workflow.status is WorkflowStatus.SUCCEEDED:
         return None
     return await client.failure_report(workflow)

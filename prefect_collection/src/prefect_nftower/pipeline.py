@@ -63,7 +63,7 @@ class TowerWorkflowRun(JobRun["Workflow"]):
 
     async def await_for_completion(self) -> None:
         """Async form of `wait_for_completion`."""
-        from ._launching import remember_run
+        from ._launching import follow_run
         from ._watching import WaitPlan, afailure_of, await_run
 
         block = self.pipeline
@@ -71,7 +71,7 @@ class TowerWorkflowRun(JobRun["Workflow"]):
         async with block.credentials.get_async_client() as client:
             first = await client.get_workflow(self.workflow_id)
             reporter = self._reporter_for(first, client.run_url(first))
-            remember_run(self.workflow_id, block.credentials)
+            follow_run(self.workflow_id, block.credentials, block.cancel_on_exit)
             workflow = await await_run(client, plan, reporter, cancel_on_exit=block.cancel_on_exit)
             report = await afailure_of(client, workflow)
         self._final = workflow
@@ -86,7 +86,7 @@ class TowerWorkflowRun(JobRun["Workflow"]):
         Polls every `poll_interval` seconds, logs status changes, cancels the Tower run
         past `timeout` (unless `cancel_on_exit=False`).
         """
-        from ._launching import remember_run
+        from ._launching import follow_run
         from ._watching import WaitPlan, failure_of, wait_run
 
         block = self.pipeline
@@ -94,7 +94,7 @@ class TowerWorkflowRun(JobRun["Workflow"]):
         with block.credentials.get_client() as client:
             first = client.get_workflow(self.workflow_id)
             reporter = self._reporter_for(first, client.run_url(first))
-            remember_run(self.workflow_id, block.credentials)
+            follow_run(self.workflow_id, block.credentials, block.cancel_on_exit)
             workflow = wait_run(client, plan, reporter, cancel_on_exit=block.cancel_on_exit)
             report = failure_of(client, workflow)
         self._final = workflow

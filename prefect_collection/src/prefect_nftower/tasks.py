@@ -30,7 +30,7 @@ from prefect.cache_policies import NO_CACHE
 from ._caching import LAUNCH_CACHE_POLICY
 from ._context import run_logger
 from ._guard import aguard, guard
-from ._launching import alaunch, launch, launch_kwargs, remember_run
+from ._launching import alaunch, follow_run, launch, launch_kwargs
 from ._reporting import RunReporter
 from ._watching import (
     DEFAULT_POLL_INTERVAL,
@@ -236,7 +236,7 @@ async def await_for_workflow(
         async with credentials.get_async_client() as client:
             first = await client.get_workflow(workflow_id)
             reporter = RunReporter.for_workflow(first, client.run_url(first))
-            remember_run(workflow_id, credentials)
+            follow_run(workflow_id, credentials, cancel_on_exit)
             workflow = await await_run(client, plan, reporter, cancel_on_exit=cancel_on_exit)
             report = await afailure_of(client, workflow)
         await reporter.afinished(workflow, report)
@@ -285,7 +285,7 @@ def wait_for_workflow(
         with credentials.get_client() as client:
             first = client.get_workflow(workflow_id)
             reporter = RunReporter.for_workflow(first, client.run_url(first))
-            remember_run(workflow_id, credentials)
+            follow_run(workflow_id, credentials, cancel_on_exit)
             workflow = wait_run(client, plan, reporter, cancel_on_exit=cancel_on_exit)
             report = failure_of(client, workflow)
         reporter.finished(workflow, report)
