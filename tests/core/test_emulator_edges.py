@@ -101,6 +101,23 @@ def test_delay_fault_then_normal_answer(emu: TowerEmulator, api: httpx.Client) -
     assert emu.requests[-1].fault == "delay"
 
 
+def test_a_delayed_launch_is_processed_after_the_client_gave_up(
+    emu: TowerEmulator, api: httpx.Client
+) -> None:
+    emu.inject("delay", path=r"^/workflow/launch$", delay=0.3)
+    with pytest.raises(httpx.ReadTimeout):
+        api.post(
+            "/workflow/launch",
+            params={"workspaceId": emu.workspace_id},
+            json=LAUNCH,
+            timeout=0.05,
+        )
+    deadline = time.monotonic() + 10
+    while not emu.launches and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(emu.launches) == 1
+
+
 def test_drop_before_is_a_transport_error_and_creates_nothing(
     emu: TowerEmulator, api: httpx.Client
 ) -> None:

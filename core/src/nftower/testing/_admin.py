@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from ._errors import bad_request
 from ._faults import Fault
+from ._seed import ORG_NAME, WORKSPACE_ID, WORKSPACE_NAME
 
 if TYPE_CHECKING:
     from ._app import EmulatorState
@@ -30,8 +31,6 @@ def admin_routes(state: EmulatorState) -> list[Route]:
     world = state.world
 
     async def info(request: Request) -> Response:
-        from ._seed import ORG_NAME, WORKSPACE_ID, WORKSPACE_NAME
-
         return JSONResponse(
             {
                 "workspaceId": WORKSPACE_ID if WORKSPACE_ID in world.workspaces else None,

@@ -61,7 +61,7 @@ class RecordedRequest:
 def max_calls_in_window(times: Iterable[float], window: float) -> int:
     """Largest number of timestamps falling in any half-open interval of ``window`` seconds.
 
-    >>> max_calls_in_window([0.0, 0.5, 0.99, 1.0, 1.2], 1.0)
+    >>> max_calls_in_window([0.0, 0.5, 0.99, 1.0, 1.6], 1.0)
     3
     """
     ordered = sorted(times)

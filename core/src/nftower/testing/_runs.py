@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 SUBMIT_DELAY = 2.0
@@ -151,7 +152,7 @@ class Run:
             status = self._natural_final
         tasks = self._tasks_at(horizon)
         failed = next((t for t in tasks if t.status == "FAILED"), None)
-        if status in TERMINAL or (forced is not None and status == "UNKNOWN"):
+        if status in TERMINAL:
             failed = self._settle_tasks(tasks, status, forced, failed)
         start = self._real(SUBMIT_DELAY) if horizon >= SUBMIT_DELAY else None
         if start is None and status in ("RUNNING", "UNKNOWN") and forced is not None:
@@ -213,8 +214,6 @@ class Run:
         at = forced[1] if forced is not None else self._real(self._end or 0.0)
         for task in tasks:
             if task.status not in _IN_FLIGHT:
-                continue
-            if status == "UNKNOWN":
                 continue
             if status == "SUCCEEDED":
                 task.status, task.exit = "COMPLETED", 0
@@ -289,8 +288,6 @@ class Run:
 
 
 def _clock(moment: float | None) -> str:
-    from datetime import datetime, timezone
-
     if moment is None:
         return "-"
     return datetime.fromtimestamp(moment, tz=timezone.utc).strftime("%d-%b-%Y %H:%M:%S")
