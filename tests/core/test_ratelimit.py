@@ -152,10 +152,11 @@ def test_token_is_never_stored_in_the_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "rl.sqlite3"
     limiter = get_limiter(api_url="http://h", token=token, backend=f"sqlite://{path}")
     for _ in range(3):
-        limiter.acquire()
+        with limiter.slot():
+            pass
     assert token not in repr(limiter)
     with sqlite3.connect(path) as conn:
-        keys = {row[0] for row in conn.execute("SELECT key FROM admissions")}
+        keys = {row[0] for row in conn.execute("SELECT key FROM calls")}
     assert keys == {limiter_key("http://h", token)}
     reset_limiters()
     for file in tmp_path.iterdir():
@@ -185,10 +186,12 @@ def test_backend_recovery_leaves_fallback(tmp_path: Path) -> None:
     class Flaky(MemoryBackend):
         fail = True
 
-        def acquire(self, key: str, limit: int, window: float) -> float:
+        def acquire(
+            self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0
+        ) -> float:
             if self.fail:
                 raise ConnectionError("down")
-            return super().acquire(key, limit, window)
+            return super().acquire(key, limit, window, ticket, hold)
 
     backend = Flaky()
     limiter = RateLimiter(backend, "k", retry_backend_after=0.0)
@@ -224,3 +227,64 @@ def test_redis_backend_without_the_extra_is_a_clear_error(monkeypatch: pytest.Mo
     )
     with pytest.raises(ValueError, match=r"nftower\[redis\]"):
         backend_from_url("redis://127.0.0.1:6379/0")
+
+
+def test_a_call_in_flight_counts_until_its_response_arrives() -> None:
+    clock = FakeClock()
+    backend = MemoryBackend(clock=clock)
+    assert backend.acquire("k", 1, 1.0, ticket="t1", hold=60.0) == 0.0
+    clock.now += 5.0  # a slow request: five windows later it still occupies the slot
+    assert backend.acquire("k", 1, 1.0) == pytest.approx(0.01)  # look again soon
+    backend.release("k", "t1")  # response arrived now: the call is dated now
+    assert backend.acquire("k", 1, 1.0) == pytest.approx(1.0)
+    clock.now += 1.0
+    assert backend.acquire("k", 1, 1.0) == 0.0
+
+
+def test_an_unreleased_call_expires_after_its_hold() -> None:
+    clock = FakeClock()
+    backend = MemoryBackend(clock=clock)
+    backend.acquire("k", 1, 1.0, ticket="lost", hold=3.0)
+    clock.now += 3.9
+    assert backend.acquire("k", 1, 1.0) > 0
+    clock.now += 0.2
+    assert backend.acquire("k", 1, 1.0) == 0.0
+
+
+def test_sqlite_in_flight_and_release(tmp_path: Path) -> None:
+    backend = SQLiteBackend(tmp_path / "rl.sqlite3")
+    assert backend.acquire("k", 1, 30.0, ticket="t1", hold=60.0) == 0.0
+    assert backend.acquire("k", 1, 30.0) == pytest.approx(0.01)
+    backend.release("k", "t1")
+    assert 29.0 < backend.acquire("k", 1, 30.0) <= 30.0
+    backend.close()
+
+
+async def test_async_slots_share_the_budget_with_threads() -> None:
+    limiter = RateLimiter(MemoryBackend(), "k", limit=4, window=0.05, margin=0.0)
+
+    def sync_calls() -> None:
+        for _ in range(4):
+            with limiter.slot():
+                pass
+
+    async def async_call() -> None:
+        async with limiter.aslot():
+            await asyncio.sleep(0)
+
+    thread = threading.Thread(target=sync_calls)
+    thread.start()
+    await asyncio.gather(*(async_call() for _ in range(8)))
+    thread.join()
+    assert limiter.stats().admitted == 12
+    assert limiter.stats().waits >= 4
+
+
+def test_slot_is_released_when_the_request_fails() -> None:
+    clock = FakeClock()
+    backend = MemoryBackend(clock=clock)
+    limiter = RateLimiter(backend, "k", limit=1, window=1.0, margin=0.0)
+    with pytest.raises(ConnectionError), limiter.slot():
+        raise ConnectionError("boom")
+    clock.now += 1.0
+    assert backend.acquire("k", 1, 1.0) == 0.0  # dated at the failure, not held for minutes

@@ -105,3 +105,13 @@ def test_unreachable_redis_falls_back_with_one_warning(caplog: pytest.LogCapture
     stats = limiter.stats()
     assert (stats.admitted, stats.fallback, stats.outages) == (7, True, 1)
     assert stats.waits >= 1  # still limited in process
+
+
+def test_in_flight_call_counts_until_released(redis_url: str) -> None:
+    backend = RedisBackend(redis_url)
+    assert backend.acquire("k", 1, 30.0, ticket="t1", hold=60.0) == 0.0
+    assert backend.acquire("k", 1, 30.0) == pytest.approx(0.01)  # full of calls in flight
+    backend.release("k", "t1")
+    assert 29.0 < backend.acquire("k", 1, 30.0) <= 30.0
+    backend.release("k", "unknown-ticket")  # harmless
+    backend.close()

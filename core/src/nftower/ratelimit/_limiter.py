@@ -1,11 +1,14 @@
-"""The blocking front over a backend: waits, falls back, counts."""
+"""The blocking front over a backend: waits, holds slots, falls back, counts."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from .._exceptions import TowerConfigError
@@ -20,6 +23,10 @@ logger = logging.getLogger("nftower.ratelimit")
 BURST_GAP = 60.0
 #: Longest pause a reported ``Retry-After`` imposes on the other callers of the process.
 MAX_PAUSE = 60.0
+#: Extra window for :meth:`RateLimiter.acquire`, whose calls are dated at admission.
+ADMISSION_MARGIN = 0.05
+#: Default longest time a slot is held (a request's timeout is shorter).
+DEFAULT_HOLD = 120.0
 
 
 @dataclass(frozen=True)
@@ -38,13 +45,15 @@ class RateLimiterStats:
 
 
 class RateLimiter:
-    """Blocks each caller until the backend admits its call: ``limit`` calls per ``window``.
+    """Admits at most ``limit`` calls in any ``window`` seconds, as the server counts them.
 
     One instance is shared by every thread and event loop of the process (see
-    :func:`~nftower.ratelimit.get_limiter`); :meth:`acquire` sleeps with ``time.sleep``,
-    :meth:`aacquire` with ``asyncio.sleep``. ``margin`` widens the window a little so that
-    calls admitted at the edge of a window still land in separate server-side windows despite
-    varying network latency (like pyrate-limiter's ``buffer_ms``).
+    :func:`~nftower.ratelimit.get_limiter`). Wrap each HTTP attempt in :meth:`slot` (sync,
+    waits with ``time.sleep``) or :meth:`aslot` (async, ``asyncio.sleep``): the call counts as
+    happening *now* until its response arrives and is then dated to that moment, so request
+    latency, however uneven between processes, cannot squeeze more than ``limit`` calls into
+    one server-side window. :meth:`acquire` / :meth:`aacquire` date a call at admission instead
+    (for callers that cannot report the end), with a ``0.05`` s wider window.
 
     When the shared backend fails (Redis down, SQLite file unwritable) the limiter logs one
     warning and limits in-process until the backend answers again (retried every
@@ -53,7 +62,8 @@ class RateLimiter:
     >>> from nftower.ratelimit import MemoryBackend
     >>> limiter = RateLimiter(MemoryBackend(), "key", limit=20, window=1.0)
     >>> for _ in range(3):
-    ...     limiter.acquire()
+    ...     with limiter.slot():
+    ...         pass                 # send the request here
     >>> limiter.stats().admitted
     3
     """
@@ -65,7 +75,7 @@ class RateLimiter:
         *,
         limit: int = 20,
         window: float = 1.0,
-        margin: float = 0.05,
+        margin: float = 0.005,
         retry_backend_after: float = 30.0,
     ) -> None:
         _check_limits(limit, window)
@@ -89,21 +99,37 @@ class RateLimiter:
 
     # -- public API -------------------------------------------------------------------------
 
+    @contextmanager
+    def slot(self, hold: float = DEFAULT_HOLD) -> Iterator[None]:
+        """Hold one of the ``limit`` slots while the block runs (one HTTP attempt).
+
+        ``hold`` bounds how long the call may count as in flight if the process dies inside
+        the block.
+        """
+        ticket = os.urandom(8).hex()
+        backend = self._admit(ticket, hold)
+        try:
+            yield
+        finally:
+            self._release(backend, ticket)
+
+    @asynccontextmanager
+    async def aslot(self, hold: float = DEFAULT_HOLD) -> AsyncIterator[None]:
+        """Async form of :meth:`slot`; never blocks the event loop."""
+        ticket = os.urandom(8).hex()
+        backend = await self._aadmit(ticket, hold)
+        try:
+            yield
+        finally:
+            await self._arelease(backend, ticket)
+
     def acquire(self) -> None:
-        """Block (``time.sleep``) until this call is admitted."""
-        started: float | None = None
-        while (wait := self._step()) > 0:
-            started = started if started is not None else time.monotonic()
-            time.sleep(wait)
-        self._count(started)
+        """Block (``time.sleep``) until a call is admitted; it is dated now."""
+        self._admit(None, 0.0)
 
     async def aacquire(self) -> None:
-        """Wait (``asyncio.sleep``) until this call is admitted; never blocks the loop."""
-        started: float | None = None
-        while (wait := await self._astep()) > 0:
-            started = started if started is not None else time.monotonic()
-            await asyncio.sleep(wait)
-        self._count(started)
+        """Wait (``asyncio.sleep``) until a call is admitted; it is dated now."""
+        await self._aadmit(None, 0.0)
 
     def report_rate_limited(self, retry_after: float | None = None) -> None:
         """Record a 429 answer; the other callers of this process hold off ``retry_after`` s.
@@ -157,41 +183,75 @@ class RateLimiter:
             f"backend={self.backend.url!r})"
         )
 
-    # -- internals --------------------------------------------------------------------------
+    # -- admission --------------------------------------------------------------------------
 
-    def _pause_left(self) -> float:
-        return self._paused_until - time.monotonic()
+    def _admit(self, ticket: str | None, hold: float) -> RateLimitBackend:
+        started: float | None = None
+        while True:
+            wait, backend = self._step(ticket, hold)
+            if wait <= 0:
+                self._count(started)
+                return backend
+            started = started if started is not None else time.monotonic()
+            time.sleep(wait)
+
+    async def _aadmit(self, ticket: str | None, hold: float) -> RateLimitBackend:
+        started: float | None = None
+        while True:
+            wait, backend = await self._astep(ticket, hold)
+            if wait <= 0:
+                self._count(started)
+                return backend
+            started = started if started is not None else time.monotonic()
+            await asyncio.sleep(wait)
+
+    def _span(self, ticket: str | None) -> float:
+        return self.window + (self.margin if ticket else max(self.margin, ADMISSION_MARGIN))
+
+    def _step(self, ticket: str | None, hold: float) -> tuple[float, RateLimitBackend]:
+        if (pause := self._paused_until - time.monotonic()) > 0:
+            return pause, self._fallback
+        span = self._span(ticket)
+        if self._use_shared():
+            try:
+                wait = self.backend.acquire(self.key, self.limit, span, ticket, hold)
+            except Exception as exc:
+                self._backend_failed(exc)
+            else:
+                self._backend_ok()
+                return wait, self.backend
+        return self._fallback.acquire(self.key, self.limit, span, ticket, hold), self._fallback
+
+    async def _astep(self, ticket: str | None, hold: float) -> tuple[float, RateLimitBackend]:
+        if (pause := self._paused_until - time.monotonic()) > 0:
+            return pause, self._fallback
+        span = self._span(ticket)
+        if self._use_shared():
+            try:
+                wait = await self.backend.aacquire(self.key, self.limit, span, ticket, hold)
+            except Exception as exc:
+                self._backend_failed(exc)
+            else:
+                self._backend_ok()
+                return wait, self.backend
+        return self._fallback.acquire(self.key, self.limit, span, ticket, hold), self._fallback
+
+    def _release(self, backend: RateLimitBackend, ticket: str) -> None:
+        try:
+            backend.release(self.key, ticket)
+        except Exception as exc:  # the entry expires by itself after `hold`
+            self._backend_failed(exc)
+
+    async def _arelease(self, backend: RateLimitBackend, ticket: str) -> None:
+        try:
+            await backend.arelease(self.key, ticket)
+        except Exception as exc:
+            self._backend_failed(exc)
+
+    # -- fallback and counters --------------------------------------------------------------
 
     def _use_shared(self) -> bool:
         return not self._in_fallback or time.monotonic() >= self._retry_at
-
-    def _step(self) -> float:
-        if (pause := self._pause_left()) > 0:
-            return pause
-        span = self.window + self.margin
-        if self._use_shared():
-            try:
-                wait = self.backend.acquire(self.key, self.limit, span)
-            except Exception as exc:
-                self._backend_failed(exc)
-            else:
-                self._backend_ok()
-                return wait
-        return self._fallback.acquire(self.key, self.limit, span)
-
-    async def _astep(self) -> float:
-        if (pause := self._pause_left()) > 0:
-            return pause
-        span = self.window + self.margin
-        if self._use_shared():
-            try:
-                wait = await self.backend.aacquire(self.key, self.limit, span)
-            except Exception as exc:
-                self._backend_failed(exc)
-            else:
-                self._backend_ok()
-                return wait
-        return self._fallback.acquire(self.key, self.limit, span)
 
     def _backend_failed(self, exc: Exception) -> None:
         with self._lock:

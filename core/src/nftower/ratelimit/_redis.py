@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .._exceptions import TowerConfigError
+from ._protocol import MAX_HOLD, PENDING_POLL
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -20,23 +21,38 @@ __all__ = ["RedisBackend", "redact_url"]
 KEY_PREFIX = "nftower:ratelimit:"
 
 # One atomic step on the server. Times come from the Redis server's clock (TIME), so the
-# clocks of the participating hosts do not matter. Scores and the window are microseconds.
+# clocks of the participating hosts do not matter. Scores, window and hold are microseconds;
+# an in-flight call is scored `hold` ahead until released. Replies: 0 = admitted, -1 = the
+# window is full of calls in flight, else microseconds to wait.
 _ACQUIRE = """
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
+local hold = tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + window), '+inf')
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + window + tonumber(ARGV[5])), '+inf')
 local count = redis.call('ZCARD', KEYS[1])
 if count < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+  redis.call('ZADD', KEYS[1], now + hold, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil((window + hold) / 1000) + 1000)
   return 0
 end
-local oldest = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
-return math.max(math.ceil(tonumber(oldest[2]) + window - now), 1)
+local nth = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+local blocking = tonumber(nth[2])
+if blocking > now then return -1 end
+return math.max(math.ceil(blocking + window - now), 1)
+"""
+
+_RELEASE = """
+if redis.replicate_commands then redis.replicate_commands() end
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if tonumber(score) > now then redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1]) end
+return 1
 """
 
 
@@ -77,12 +93,13 @@ class RedisBackend:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._client: Redis | None = None
-        self._script: Script | None = None
+        self._acquire: Script | None = None
+        self._release: Script | None = None
         self._pid = 0
 
-    def _acquire_script(self) -> Script:
+    def _scripts(self) -> tuple[Script, Script]:
         with self._lock:
-            if self._script is None or self._pid != os.getpid():
+            if self._acquire is None or self._release is None or self._pid != os.getpid():
                 import redis
 
                 self._client = redis.Redis.from_url(
@@ -90,24 +107,38 @@ class RedisBackend:
                     socket_connect_timeout=self._timeout,
                     socket_timeout=self._timeout,
                 )
-                self._script = self._client.register_script(_ACQUIRE)
+                self._acquire = self._client.register_script(_ACQUIRE)
+                self._release = self._client.register_script(_RELEASE)
                 self._pid = os.getpid()
-            return self._script
+            return self._acquire, self._release
 
-    def acquire(self, key: str, limit: int, window: float) -> float:
-        script = self._acquire_script()
-        nonce = os.urandom(8).hex()
-        reply: Any = script(keys=[KEY_PREFIX + key], args=[limit, round(window * 1e6), nonce])
-        return int(reply) / 1e6
+    def acquire(
+        self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
+    ) -> float:
+        script = self._scripts()[0]
+        member = ticket or os.urandom(8).hex()
+        held = round(min(hold, MAX_HOLD) * 1e6) if ticket else 0
+        args: list[int | str] = [limit, round(window * 1e6), member, held, round(MAX_HOLD * 1e6)]
+        reply: Any = script(keys=[KEY_PREFIX + key], args=args)
+        wait = int(reply)
+        return PENDING_POLL if wait < 0 else wait / 1e6
 
-    async def aacquire(self, key: str, limit: int, window: float) -> float:
-        return await asyncio.to_thread(self.acquire, key, limit, window)
+    async def aacquire(
+        self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
+    ) -> float:
+        return await asyncio.to_thread(self.acquire, key, limit, window, ticket, hold)
+
+    def release(self, key: str, ticket: str) -> None:
+        self._scripts()[1](keys=[KEY_PREFIX + key], args=[ticket])
+
+    async def arelease(self, key: str, ticket: str) -> None:
+        await asyncio.to_thread(self.release, key, ticket)
 
     def close(self) -> None:
         with self._lock:
             if self._client is not None and self._pid == os.getpid():
                 self._client.close()
-            self._client = self._script = None
+            self._client = self._acquire = self._release = None
 
     def __repr__(self) -> str:
         return f"RedisBackend({self.url!r})"

@@ -14,13 +14,15 @@ from typing import TypeVar
 
 import platformdirs
 
+from ._protocol import MAX_HOLD, PENDING_POLL
+
 __all__ = ["SQLiteBackend", "default_sqlite_path"]
 
 T = TypeVar("T")
 
 _SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS admissions (key TEXT NOT NULL, at REAL NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS admissions_key_at ON admissions (key, at)",
+    "CREATE TABLE IF NOT EXISTS calls (key TEXT NOT NULL, at REAL NOT NULL, ticket TEXT)",
+    "CREATE INDEX IF NOT EXISTS calls_key_at ON calls (key, at)",
 )
 
 
@@ -39,7 +41,7 @@ class SQLiteBackend:
     Each acquisition is one ``BEGIN IMMEDIATE`` transaction (SQLite's write lock is taken
     before the count, so the check and the insert are atomic across processes). Timestamps
     come from the host's wall clock, which every process on the host shares. Rows hold the
-    hashed key and a timestamp only; at most ``limit`` rows per key remain.
+    hashed key, a time and a random ticket only; at most ``limit`` rows per key remain.
 
     >>> import tempfile, pathlib
     >>> backend = SQLiteBackend(pathlib.Path(tempfile.mkdtemp()) / "rl.sqlite3")
@@ -77,15 +79,34 @@ class SQLiteBackend:
         self._conn, self._pid = conn, os.getpid()
         return conn
 
-    def acquire(self, key: str, limit: int, window: float) -> float:
+    def acquire(
+        self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
+    ) -> float:
         with self._lock:
-            return self._retry_while_locked(lambda: self._transaction(key, limit, window))
+            return self._retry_while_locked(
+                lambda: self._transaction(key, limit, window, ticket, hold)
+            )
 
-    def _transaction(self, key: str, limit: int, window: float) -> float:
+    def release(self, key: str, ticket: str) -> None:
+        with self._lock:
+            conn = self._connection()
+            self._retry_while_locked(
+                lambda: conn.execute(
+                    "UPDATE calls SET at = min(at, ?), ticket = NULL WHERE key = ? AND ticket = ?",
+                    (time.time(), key, ticket),
+                )
+            )
+
+    async def arelease(self, key: str, ticket: str) -> None:
+        await asyncio.to_thread(self.release, key, ticket)
+
+    def _transaction(
+        self, key: str, limit: int, window: float, ticket: str | None, hold: float
+    ) -> float:
         conn = self._connection()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            wait = self._check_and_record(conn, key, limit, window)
+            wait = self._check_and_record(conn, key, limit, window, ticket, hold)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -107,25 +128,37 @@ class SQLiteBackend:
             time.sleep(random.uniform(0.002, 0.02))
 
     @staticmethod
-    def _check_and_record(conn: sqlite3.Connection, key: str, limit: int, window: float) -> float:
+    def _check_and_record(
+        conn: sqlite3.Connection,
+        key: str,
+        limit: int,
+        window: float,
+        ticket: str | None,
+        hold: float,
+    ) -> float:
         now = time.time()  # read under the write lock, so admissions are ordered in time
-        # Rows from beyond one window in the future only exist if the clock was set back.
+        # Rows dated beyond the longest hold only exist if the clock was set back.
         conn.execute(
-            "DELETE FROM admissions WHERE key = ? AND (at <= ? OR at > ?)",
-            (key, now - window, now + window),
+            "DELETE FROM calls WHERE key = ? AND (at <= ? OR at > ?)",
+            (key, now - window, now + MAX_HOLD + window),
         )
-        (count,) = conn.execute("SELECT COUNT(*) FROM admissions WHERE key = ?", (key,)).fetchone()
+        (count,) = conn.execute("SELECT COUNT(*) FROM calls WHERE key = ?", (key,)).fetchone()
         if count < limit:
-            conn.execute("INSERT INTO admissions (key, at) VALUES (?, ?)", (key, now))
+            at = now + min(hold, MAX_HOLD) if ticket else now
+            conn.execute("INSERT INTO calls (key, at, ticket) VALUES (?, ?, ?)", (key, at, ticket))
             return 0.0
-        (oldest,) = conn.execute(
-            "SELECT at FROM admissions WHERE key = ? ORDER BY at LIMIT 1 OFFSET ?",
+        (blocking,) = conn.execute(
+            "SELECT at FROM calls WHERE key = ? ORDER BY at LIMIT 1 OFFSET ?",
             (key, count - limit),
         ).fetchone()
-        return max(float(oldest) + window - now, 1e-6)
+        if blocking > now:  # still in flight: its end is not known yet
+            return PENDING_POLL
+        return max(float(blocking) + window - now, 1e-6)
 
-    async def aacquire(self, key: str, limit: int, window: float) -> float:
-        return await asyncio.to_thread(self.acquire, key, limit, window)
+    async def aacquire(
+        self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
+    ) -> float:
+        return await asyncio.to_thread(self.acquire, key, limit, window, ticket, hold)
 
     def close(self) -> None:
         with self._lock:
