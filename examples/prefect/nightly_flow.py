@@ -22,7 +22,6 @@ from datetime import date
 
 from nftower import Workflow
 from prefect import flow
-
 from prefect_nftower import TowerCredentials
 from prefect_nftower.hooks import cancel_tower_runs
 from prefect_nftower.tasks import launch_workflow, wait_for_workflow

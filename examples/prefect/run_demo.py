@@ -28,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 def main() -> int:
     from nftower import TowerClient
     from nftower.testing import TowerEmulator
-
     from nightly_flow import nightly
 
     with TowerEmulator(speed=20.0) as emulator:

@@ -172,3 +172,22 @@ async def test_async_flow(
     again = await run_pipeline(credentials, "hello", poll_interval=POLL)
     assert again.status == WorkflowStatus.SUCCEEDED
     assert len(launches_of(emulator, token)) == 2
+
+
+def test_lost_launch_answer_still_launches_once(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    # Tower starts the run but the answer never arrives: the launch outcome is unknown
+    emulator.inject("drop_after", method="POST", path=r"^/workflow/launch$", times=1)
+    try:
+
+        @flow(retries=1, retry_delay_seconds=0)
+        def nightly(credentials: TowerCredentials) -> Any:
+            workflow_id = launch_workflow(credentials, "hello")
+            return wait_for_workflow(credentials, workflow_id, poll_interval=POLL)
+
+        workflow = nightly(credentials)
+    finally:
+        emulator.clear_faults()
+    assert workflow.status == WorkflowStatus.SUCCEEDED
+    assert len(launches_of(emulator, token)) == 1
