@@ -125,11 +125,12 @@ class AsyncTowerClient(BaseTowerClient):
         attempt = 0
         while True:
             attempt += 1
-            await self._limiter.aacquire()
             request = self.build_request(call)
             started = perf_counter()
             try:
-                response = await http.send(request)
+                async with self._limiter.aslot():  # the call counts as in flight until it returns
+                    started = perf_counter()
+                    response = await http.send(request)
             except httpx.HTTPError as exc:
                 error = self._transport_error(call, exc, perf_counter() - started, attempt)
             else:

@@ -126,11 +126,12 @@ class TowerClient(BaseTowerClient):
         attempt = 0
         while True:
             attempt += 1
-            self._limiter.acquire()
             request = self.build_request(call)
             started = perf_counter()
             try:
-                response = http.send(request)
+                with self._limiter.slot():  # the call counts as in flight until it returns
+                    started = perf_counter()
+                    response = http.send(request)
             except httpx.HTTPError as exc:
                 error = self._transport_error(call, exc, perf_counter() - started, attempt)
             else:
