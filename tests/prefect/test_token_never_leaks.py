@@ -13,6 +13,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterId,
+    FlowRunFilterParentTaskRunId,
     LogFilter,
     LogFilterFlowRunId,
     TaskRunFilter,
@@ -25,25 +26,37 @@ from tower_helpers import POLL
 
 
 async def everything_recorded(flow_run_id: UUID) -> str:
-    """Logs, flow/task run parameters and states, and artifacts of a flow run, as text."""
+    """Logs, flow/task runs (parameters, states) and artifacts of a flow run and its subflows."""
     async with get_client() as client:
-        flow_run = await client.read_flow_run(flow_run_id)
+        flow_runs = [await client.read_flow_run(flow_run_id)]
+        task_runs: list[Any] = []
+        while True:  # walk down to the subflow runs through their parent task runs
+            ids = [run.id for run in flow_runs]
+            task_runs = await client.read_task_runs(
+                task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=ids))
+            )
+            children = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    parent_task_run_id=FlowRunFilterParentTaskRunId(
+                        any_=[run.id for run in task_runs]
+                    )
+                )
+            )
+            if {run.id for run in children} <= set(ids):
+                break
+            flow_runs = list({run.id: run for run in [*flow_runs, *children]}.values())
+        ids = [run.id for run in flow_runs]
         logs = await client.read_logs(
-            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
-        )
-        task_runs = await client.read_task_runs(
-            task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[flow_run_id]))
+            log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=ids))
         )
         artifacts = await client.read_artifacts(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids))
         )
-    parts = [flow_run.model_dump_json(), *(log.model_dump_json() for log in logs)]
-    parts += [run.model_dump_json() for run in task_runs]
-    parts += [artifact.model_dump_json() for artifact in artifacts]
+    assert len(flow_runs) == 2  # the test flow and run_pipeline
     assert logs
-    assert task_runs
     assert artifacts
-    return "\n".join(parts)
+    records = [*flow_runs, *task_runs, *logs, *artifacts]
+    return "\n".join(record.model_dump_json() for record in records)
 
 
 def test_token_absent_from_a_failing_flow_run(
@@ -69,6 +82,7 @@ def test_token_absent_from_a_failing_flow_run(
     assert "404" in recorded
     assert "403" in recorded
     assert "FAILED" in recorded
+    assert "Error ID" in recorded
     assert token not in recorded
     assert events
     assert token not in json.dumps(events, default=str)
