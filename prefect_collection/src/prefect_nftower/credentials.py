@@ -70,8 +70,9 @@ class TowerCredentials(CredentialsBlock):
         default=None,
         title="Prefect rate limit name",
         description=(
-            "Name of a Prefect global concurrency limit with slot decay, acquired (strictly) "
-            "before each Tower operation of a task, as a guard across processes."
+            "Name of a Prefect global concurrency limit with slot decay; every task takes one "
+            "slot of it before calling Tower (an error if the limit does not exist), as a "
+            "guard shared by all processes."
         ),
     )
 
