@@ -164,3 +164,25 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] False"
+
+
+def test_fields_of_unexpected_type_are_dropped_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG", logger="nftower")
+    payload = {
+        "workflow": {"id": "w1", "status": "RUNNING", "duration": "a while", "params": [1, 2]},
+        "progress": {"workflowProgress": {"succeeded": "many", "failed": 1}},
+        "labels": "not-a-list",
+    }
+    wf = Workflow.model_validate(payload)
+    assert (wf.id, wf.status, wf.duration, wf.params, wf.labels) == (
+        "w1",
+        "RUNNING",
+        None,
+        None,
+        None,
+    )
+    assert wf.progress is not None
+    assert wf.progress.workflow_progress is not None
+    assert wf.progress.workflow_progress.failed == 1
+    assert wf.progress.workflow_progress.succeeded is None
+    assert "duration" in caplog.text

@@ -18,11 +18,19 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 __all__ = [
@@ -40,6 +48,9 @@ __all__ = [
 ]
 
 
+logger = logging.getLogger("nftower")
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
@@ -48,7 +59,12 @@ Timestamp = Annotated[datetime, AfterValidator(_aware)]
 
 
 class TowerModel(BaseModel):
-    """Base of the response models: lenient, snake_case with camelCase aliases."""
+    """Base of the response models: lenient, snake_case with camelCase aliases.
+
+    ``_envelope`` names the key a response wraps the object in (``{"workflow": {...}}``); its
+    siblings are merged in. A field whose value does not fit its type (an API change) is
+    dropped with a DEBUG log line rather than failing the whole response.
+    """
 
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -57,6 +73,24 @@ class TowerModel(BaseModel):
         defer_build=True,
         protected_namespaces=(),
     )
+    _envelope: ClassVar[str | None] = None
+    _lenient: ClassVar[bool] = True
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _tolerant(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if cls._envelope is not None:
+            data = _unwrap(data, cls._envelope)
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not cls._lenient or not isinstance(data, dict):
+                raise
+            bad = {e["loc"][0] for e in exc.errors() if e["loc"] and e["loc"][0] in data}
+            if not bad:
+                raise
+            logger.debug("Ignoring %s field(s) of unexpected type: %s", cls.__name__, sorted(bad))
+            return handler({key: value for key, value in data.items() if key not in bad})
 
 
 class _TolerantEnum(str, Enum):
@@ -194,10 +228,7 @@ class Progress(TowerModel):
     processes_progress: list[ProcessLoad] | None = None
     total_processes: int | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _flatten(cls, data: Any) -> Any:
-        return _unwrap(data, "progress")
+    _envelope: ClassVar[str | None] = "progress"
 
 
 class JobInfo(TowerModel):
@@ -278,10 +309,7 @@ class Workflow(TowerModel):
     optimized: bool | None = None
     cost: float | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _flatten(cls, data: Any) -> Any:
-        return _unwrap(data, "workflow")
+    _envelope: ClassVar[str | None] = "workflow"
 
 
 class Task(TowerModel):
@@ -311,10 +339,7 @@ class Task(TowerModel):
     cpus: int | None = None
     memory: int | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _flatten(cls, data: Any) -> Any:
-        return _unwrap(data, "task")
+    _envelope: ClassVar[str | None] = "task"
 
     @property
     def exit_code(self) -> int | None:

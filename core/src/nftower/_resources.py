@@ -7,11 +7,11 @@ snake_case attributes with camelCase aliases.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 
-from ._models import Label, Timestamp, TowerModel, _unwrap
+from ._models import Label, Timestamp, TowerModel
 
 __all__ = [
     "ComputeEnv",
@@ -43,10 +43,7 @@ class ComputeEnv(TowerModel):
     last_used: Timestamp | None = None
     config: dict[str, Any] | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _flatten(cls, data: Any) -> Any:
-        return _unwrap(data, "computeEnv")
+    _envelope: ClassVar[str | None] = "computeEnv"
 
     @property
     def effective_work_dir(self) -> str | None:
@@ -75,10 +72,7 @@ class Pipeline(TowerModel):
     compute_env: ComputeEnv | None = None
     version: dict[str, Any] | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _flatten(cls, data: Any) -> Any:
-        return _unwrap(data, "pipeline")
+    _envelope: ClassVar[str | None] = "pipeline"
 
     @property
     def id(self) -> int | None:
@@ -124,10 +118,7 @@ class LaunchConfig(TowerModel):
     date_created: Timestamp | None = None
     last_updated: Timestamp | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _flatten(cls, data: Any) -> Any:
-        return _unwrap(data, "launch")
+    _envelope: ClassVar[str | None] = "launch"
 
 
 class Workspace(TowerModel):
@@ -163,10 +154,7 @@ class UserInfo(TowerModel):
     need_consent: bool | None = None
     default_workspace_id: int | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _flatten(cls, data: Any) -> Any:
-        return _unwrap(data, "user")
+    _envelope: ClassVar[str | None] = "user"
 
 
 class ServiceInfo(TowerModel):
@@ -181,10 +169,7 @@ class ServiceInfo(TowerModel):
     launch_config_text_max_size: int | None = None
     auth_types: list[str] | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _flatten(cls, data: Any) -> Any:
-        return _unwrap(data, "serviceInfo")
+    _envelope: ClassVar[str | None] = "serviceInfo"
 
 
 class LogPage(TowerModel):
@@ -198,10 +183,7 @@ class LogPage(TowerModel):
     forward_token: str | None = None
     downloads: list[dict[str, Any]] | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _flatten(cls, data: Any) -> Any:
-        return _unwrap(data, "log")
+    _envelope: ClassVar[str | None] = "log"
 
 
 RunAction = Literal["launched", "reattached", "resumed", "relaunched"]
@@ -216,6 +198,7 @@ class RunHandle(TowerModel):
     """
 
     model_config = ConfigDict(frozen=True)
+    _lenient: ClassVar[bool] = False
 
     workflow_id: str
     run_name: str
