@@ -204,3 +204,20 @@ def test_workspace_name_is_resolved_once_per_client() -> None:
         drive(runs.get_workflow(context, "w"), answer)
     assert calls.count("GET /user-info") == 1
     assert calls.count("GET /workflow/{workflowId}") == 3
+
+
+def test_on_change_fires_once_per_status_even_when_status_is_missing() -> None:
+    clock = FakeClock()
+    answers = [describe(None), describe(None), describe("RUNNING"), describe("RUNNING")]
+    answers.append(describe("SUCCEEDED"))
+    seen: list[str | None] = []
+    flow = runs.wait(
+        ctx(clock),
+        "w1",
+        poll_interval=1,
+        timeout=None,
+        unknown_timeout=60,
+        on_change=lambda wf: seen.append(wf.status.value if wf.status else None),
+    )
+    drive(flow, lambda call: answers.pop(0), clock)
+    assert seen == [None, "RUNNING", "SUCCEEDED"]

@@ -4,6 +4,7 @@ labels, and extra ``WorkflowLaunchRequest`` fields validated against the API's f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import json
@@ -158,7 +159,7 @@ class LaunchOptions:
 
     def with_run_name(self, run_name: str) -> LaunchOptions:
         """A copy launching under ``run_name``."""
-        return LaunchOptions(**{**self.__dict__, "run_name": run_name})
+        return dataclasses.replace(self, run_name=run_name)
 
 
 def load_params(params: Mapping[str, Any] | str | os.PathLike[str] | None) -> dict[str, Any] | None:

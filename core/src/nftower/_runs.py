@@ -108,6 +108,7 @@ def wait(
     started = ctx.clock()
     deadline = started + timeout if timeout is not None else None
     last: WorkflowStatus | None = None
+    seen = False
     unknown_since: float | None = None
     errors = 0
     while True:
@@ -127,8 +128,8 @@ def wait(
         else:
             errors = 0
             wf = Workflow.model_validate(data or {})
-            if wf.status != last or last is None:
-                last = wf.status
+            if wf.status != last or not seen:
+                last, seen = wf.status, True
                 if on_change is not None:
                     yield Notify(on_change, wf)
             if wf.status is not None and wf.status.is_terminal:
