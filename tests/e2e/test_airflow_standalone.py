@@ -8,6 +8,7 @@ and its tasks succeed, the launch task was deferred and watched by the triggerer
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -121,14 +122,26 @@ def standalone() -> Iterator[Standalone]:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    try:
+    """SIGTERM the whole process group, then SIGKILL whatever is left of it."""
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and _group_alive(proc.pid):
+        time.sleep(0.5)
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
     except ProcessLookupError:
-        pass
+        return False
+    return True
 
 
 @pytest.fixture(scope="module")
