@@ -23,7 +23,7 @@ class Source:
         assert search.startswith("status:")
         wanted = search.removeprefix("status:").upper()
         matching = [run for run, status in self.runs.items() if status == wanted]
-        for start in range(0, len(matching) + 1, self.page_size):
+        for start in range(0, max(len(matching), 1), self.page_size):
             self.pages += 1
             for run in matching[start : start + self.page_size]:
                 yield Workflow(id=run, status=self.runs[run])
@@ -65,7 +65,7 @@ def test_few_runs_in_a_busy_workspace_are_described_one_by_one() -> None:
     watched: dict[str, WorkflowStatus | None] = {"mine": None, "mine2": None}
     poller.poll(source, watched)  # first cycle: lists are assumed short
     source.pages = source.describes = 0
-    result = poller.poll(source, watched)  # second cycle: 11 pages > 2 runs -> describes
+    result = poller.poll(source, watched)  # second cycle: 10 pages > 2 runs -> describes
     assert statuses(result.observed) == {"mine": "RUNNING", "mine2": "SUBMITTED"}
     assert (source.pages, source.describes) == (0, 2)
 

@@ -95,7 +95,7 @@ class StatusPoller:
             seen += 1
             if workflow.id is not None and workflow.id in watched and workflow.status is not None:
                 result.observed[workflow.id] = workflow
-        # A full last page costs one more (empty) request.
-        pages = max(1, math.ceil(seen / self.page_size) + (seen % self.page_size == 0))
+        # The client stops at the total size the first page announces.
+        pages = max(1, math.ceil(seen / self.page_size))
         self._pages[status] = pages
         result.list_calls += pages

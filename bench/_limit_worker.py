@@ -1,0 +1,57 @@
+"""One participant of the limit benchmark: ``calls`` user-info calls through TowerClient.
+
+Run as ``python -m bench._limit_worker '<json settings>'``; prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+def main() -> None:
+    settings = json.loads(sys.argv[1])
+    from nftower import RateLimitError, TowerClient, TowerError
+    from nftower.ratelimit import get_limiter
+
+    client = TowerClient(
+        api_url=settings["url"],
+        token=settings["token"],
+        workspace=settings["workspace"],
+        rate_limit_backend=settings["backend"],
+    )
+    limiter = get_limiter(
+        api_url=settings["url"], token=settings["token"], backend=settings["backend"]
+    )
+    time.sleep(max(0.0, settings["start_at"] - time.time()))
+    deadline = time.monotonic() + settings["budget"]
+    done = rate_limited = other_errors = 0
+    for _ in range(settings["calls"]):
+        if time.monotonic() > deadline:
+            break
+        try:
+            client.user_info()
+        except RateLimitError:
+            rate_limited += 1
+        except TowerError:
+            other_errors += 1
+        done += 1
+    client.close()
+    stats = limiter.stats()
+    print(
+        json.dumps(
+            {
+                "attempted": done,
+                "client_429": rate_limited,
+                "other_errors": other_errors,
+                "retried_429": stats.rate_limited,
+                "waited_seconds": stats.waited_seconds,
+                "fallback": stats.fallback,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
