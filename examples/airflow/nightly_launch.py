@@ -20,7 +20,6 @@ import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import DAG, task
-
 from nftower_airflow.operators import TowerLaunchOperator
 
 POLL_INTERVAL = float(os.environ.get("NFTOWER_DEMO_POLL_INTERVAL", "60"))

@@ -72,9 +72,17 @@ def test_providers_manager_registers_everything() -> None:
     manager = ProvidersManager()
     assert "airflow-provider-nftower" in manager.providers
     assert "nftower_airflow.links.TowerRunLink" in manager.extra_links_class_names
-    assert manager.hooks["tower"].hook_class_name == "nftower_airflow.hooks.TowerHook"
+    assert manager.field_behaviours["tower"]["hidden_fields"] == ["login", "port"]
     assert "extra__tower__workspace" in manager.connection_form_widgets
     assert manager.field_behaviours["tower"]["relabeling"]["host"] == "API URL"
+
+
+def test_task_runtime_finds_the_hook() -> None:
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    hook = ProvidersManagerTaskRuntime().hooks["tower"]
+    assert hook is not None
+    assert hook.hook_class_name == "nftower_airflow.hooks.TowerHook"
 
 
 def test_airflow_providers_list_shows_the_provider() -> None:
