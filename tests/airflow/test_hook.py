@@ -45,3 +45,14 @@ async def test_async_client_uses_the_connection(tower_conn: Any) -> None:
     hook = TowerHook()
     async with await hook.get_async_conn() as client:
         assert await client.workspace_id() == tower_conn.workspace_id
+
+
+def test_user_agent_names_provider_and_airflow(tower_conn: Any) -> None:
+    from airflow import __version__ as airflow_version
+
+    with TowerHook().get_conn() as client:
+        client.service_info()
+    (request,) = [r for r in tower_conn.requests if r.path == "/service-info"]
+    agent = {k.lower(): v for k, v in request.headers.items()}["user-agent"]
+    assert "airflow-provider-nftower/" in agent
+    assert f"apache-airflow/{airflow_version}" in agent

@@ -6,12 +6,13 @@ hands it to ``nftower.TowerClient`` (workers) or ``nftower.AsyncTowerClient`` (t
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseHook
 
 from nftower_airflow._connection import ConnectionSettings, settings_from_connection
+from nftower_airflow._version import __version__
 
 if TYPE_CHECKING:
     from nftower import AsyncTowerClient, TowerClient, TowerConfig
@@ -62,6 +63,7 @@ class TowerHook(BaseHook):
         from nftower import TowerConfig
 
         overrides = settings.overrides(workspace=self.workspace)
+        overrides.setdefault("user_agent", user_agent())
         overrides.update(self.client_options)
         return TowerConfig.from_env(**overrides)
 
@@ -127,3 +129,16 @@ class TowerHook(BaseHook):
         user_name = getattr(user, "user_name", None) or "unknown user"
         where = f"workspace {workspace_id}" if workspace_id is not None else "personal workspace"
         return True, f"Connected to Tower ({version}) as {user_name}, {where}."
+
+
+@cache
+def user_agent() -> str:
+    """The provider's part of the User-Agent header (computed once per process).
+
+    Example:
+        >>> user_agent().startswith("airflow-provider-nftower/")
+        True
+    """
+    from airflow import __version__ as airflow_version
+
+    return f"airflow-provider-nftower/{__version__} apache-airflow/{airflow_version}"
