@@ -86,6 +86,7 @@ class DagRunResult:
     tries: dict[str, int]
     xcoms: dict[tuple[str, str], Any]
     history: dict[str, list[str]]
+    mapped_states: dict[str, dict[int, str]]
 
 
 class AirflowRunner:
@@ -128,7 +129,7 @@ class AirflowRunner:
                 "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
             ).fetchone()
             rows = db.execute(
-                "SELECT task_id, state, try_number FROM task_instance"
+                "SELECT task_id, state, try_number, map_index FROM task_instance"
                 " WHERE dag_id = ? AND run_id = ?",
                 (dag_id, run_id),
             ).fetchall()
@@ -141,6 +142,10 @@ class AirflowRunner:
                 " WHERE dag_id = ? AND run_id = ? ORDER BY try_number",
                 (dag_id, run_id),
             ).fetchall()
+        mapped: dict[str, dict[int, str]] = {}
+        for task_id, state, _, map_index in rows:
+            if map_index >= 0:
+                mapped.setdefault(task_id, {})[int(map_index)] = str(state)
         history: dict[str, list[str]] = {}
         for task_id, state in history_rows:
             history.setdefault(task_id, []).append(str(state))
@@ -149,10 +154,11 @@ class AirflowRunner:
             run_id=run_id,
             returncode=returncode,
             output=output,
-            states={task_id: str(state) for task_id, state, _ in rows},
-            tries={task_id: int(tries) for task_id, _, tries in rows},
+            states={task_id: str(state) for task_id, state, _, _ in rows},
+            tries={task_id: int(tries) for task_id, _, tries, _ in rows},
             xcoms={(task_id, key): _load(value) for task_id, key, value in xcom_rows},
             history=history,
+            mapped_states=mapped,
         )
 
 

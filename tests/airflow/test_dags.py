@@ -133,10 +133,22 @@ class TestDeferredMode:
             "d_cancel": "failed",
             "d_timeout": "failed",
             "d_exec_timeout": "failed",
+            "d_mapped": "success",
         }, deferred_run.output[-5000:]
 
     def test_tasks_deferred(self, deferred_run: DagRunResult) -> None:
         assert deferred_run.output.count("Deferring: the triggerer watches run") >= 5
+
+    def test_mapped_instances_each_own_a_run(
+        self, deferred_run: DagRunResult, dag_emulator: Any
+    ) -> None:
+        assert deferred_run.mapped_states["d_mapped"] == {0: "success", 1: "success"}
+        names = {
+            make_run_name(deferred_run.dag_id, deferred_run.run_id, "d_mapped", index)
+            for index in (0, 1)
+        }
+        launched = [r.json["launch"]["runName"] for r in dag_emulator.launches]
+        assert sorted(n for n in launched if n in names) == sorted(names)
 
     def test_cancelled_run_named_in_failure(self, deferred_run: DagRunResult) -> None:
         assert "ended CANCELLED" in deferred_run.output

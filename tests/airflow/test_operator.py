@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 from datetime import timedelta
 from typing import Any
@@ -82,6 +83,8 @@ def test_failed_run_names_everything_and_logs_the_tail(
     assert "Nextflow log" in task_log
     assert context["ti"].xcoms["workflow_id"] == err.workflow_id  # pushed before waiting
     assert tower_conn.token not in task_log + text
+    copy = pickle.loads(pickle.dumps(err))  # crosses process boundaries intact
+    assert (copy.status, copy.run_url, str(copy)) == (err.status, err.run_url, text)
 
 
 def test_retry_of_a_failed_run_resumes_it(tower_conn: Any) -> None:

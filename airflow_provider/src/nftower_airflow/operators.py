@@ -330,7 +330,13 @@ class TowerLaunchOperator(ResumableJobMixin, BaseOperator):
             self._close_client()
 
     def _run_url(self, context: Any) -> str:
-        url = context["ti"].xcom_pull(task_ids=self.task_id, key=RUN_URL_KEY)
+        ti = context["ti"]
+        map_index = getattr(ti, "map_index", -1)
+        url = ti.xcom_pull(
+            task_ids=self.task_id,
+            key=RUN_URL_KEY,
+            map_indexes=map_index if map_index is not None and map_index >= 0 else None,
+        )
         return str(url or self.workflow_id)
 
     def _cancel_after_timeout(self) -> None:

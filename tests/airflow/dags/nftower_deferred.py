@@ -52,4 +52,7 @@ with DAG("nftower_deferred", start_date=datetime(2024, 1, 1), schedule=None, cat
             execution_timeout=timedelta(seconds=3),
             **DEFERRED,
         ),
+        TowerLaunchOperator.partial(task_id="d_mapped", pipeline="hello", **DEFERRED).expand(
+            pipeline_params=[{"emulator_duration": 20}, {"emulator_duration": 30}]
+        ),
     )
