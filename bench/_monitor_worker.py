@@ -15,7 +15,23 @@ import time
 from typing import Any
 
 
-async def _watch_with_monitor(settings: dict[str, Any], seen: set[str], done: dict[str, float]):
+class Seen:
+    """Runs seen at least once; ``everything`` is set once all of them were."""
+
+    def __init__(self, total: int) -> None:
+        self.runs: set[str] = set()
+        self.total = total
+        self.everything = asyncio.Event()
+
+    def add(self, run: str) -> None:
+        self.runs.add(run)
+        if len(self.runs) >= self.total:
+            self.everything.set()
+
+
+async def _watch_with_monitor(
+    settings: dict[str, Any], seen: Seen, done: dict[str, float]
+) -> tuple[list[asyncio.Task[None]], Any]:
     from nftower import TowerConfig
     from nftower.monitor import WorkflowMonitor
 
@@ -34,7 +50,9 @@ async def _watch_with_monitor(settings: dict[str, Any], seen: set[str], done: di
     return tasks, monitor
 
 
-async def _watch_per_run(settings: dict[str, Any], seen: set[str], done: dict[str, float]):
+async def _watch_per_run(
+    settings: dict[str, Any], seen: Seen, done: dict[str, float]
+) -> tuple[list[asyncio.Task[None]], Any]:
     from nftower import AsyncTowerClient
 
     client = AsyncTowerClient(
@@ -57,12 +75,11 @@ async def _watch_per_run(settings: dict[str, Any], seen: set[str], done: dict[st
 async def main(settings: dict[str, Any]) -> dict[str, Any]:
     import psutil
 
-    seen: set[str] = set()
+    seen = Seen(len(settings["runs"]))
     done: dict[str, float] = {}
     watch = _watch_with_monitor if settings["mode"] == "monitor" else _watch_per_run
     tasks, owner = await watch(settings, seen, done)
-    while len(seen) < len(settings["runs"]):
-        await asyncio.sleep(0.05)
+    await seen.everything.wait()
     print("READY", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
     rss = psutil.Process().memory_info().rss

@@ -97,7 +97,7 @@ def _measure(mode: str, count: int, seed: int) -> MonitorRow:
         moments = sorted(rng.uniform(0, span) for _ in range(CHANGES))
         changed = rng.sample(runs, CHANGES)
         set_at: dict[str, float] = {}
-        for moment, run in zip(moments, changed):
+        for moment, run in zip(moments, changed, strict=True):
             time.sleep(max(0.0, started + moment - time.time()))
             emu.set_status(run, rng.choice(["SUCCEEDED", "FAILED"]))
             set_at[run] = time.time()

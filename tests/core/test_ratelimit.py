@@ -288,3 +288,18 @@ def test_slot_is_released_when_the_request_fails() -> None:
         raise ConnectionError("boom")
     clock.now += 1.0
     assert backend.acquire("k", 1, 1.0) == 0.0  # dated at the failure, not held for minutes
+
+
+async def test_sqlite_async_waits_for_the_file_lock_off_the_event_loop(tmp_path: Path) -> None:
+    backend = SQLiteBackend(tmp_path / "rl.sqlite3")
+    assert await backend.aacquire("k", 5, 1.0, "t1", 60.0) == 0.0  # inline path
+    await backend.arelease("k", "t1")
+    other = sqlite3.connect(tmp_path / "rl.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    pending = asyncio.create_task(backend.aacquire("k", 5, 1.0))
+    await asyncio.sleep(0.05)  # the loop keeps running meanwhile
+    assert not pending.done()
+    other.execute("COMMIT")
+    assert await pending == 0.0
+    other.close()
+    backend.close()

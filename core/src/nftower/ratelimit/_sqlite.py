@@ -20,10 +20,8 @@ __all__ = ["SQLiteBackend", "default_sqlite_path"]
 
 T = TypeVar("T")
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS calls (key TEXT NOT NULL, at REAL NOT NULL, ticket TEXT)",
-    "CREATE INDEX IF NOT EXISTS calls_key_at ON calls (key, at)",
-)
+# At most `limit` rows per key stay, so scans are cheaper than keeping an index up to date.
+_SCHEMA = "CREATE TABLE IF NOT EXISTS calls (key TEXT NOT NULL, at REAL NOT NULL, ticket TEXT)"
 
 
 def default_sqlite_path() -> Path:
@@ -35,6 +33,61 @@ def default_sqlite_path() -> Path:
     return Path(platformdirs.user_cache_dir("nftower", appauthor=False)) / "ratelimit.sqlite3"
 
 
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    message = str(error).lower()
+    return "locked" in message or "busy" in message
+
+
+class _Connection:
+    """One SQLite connection, its lock, and the process that opened it."""
+
+    def __init__(self, path: Path, timeout: float) -> None:
+        self.path, self.timeout = path, timeout
+        self.lock = threading.Lock()
+        self.conn: sqlite3.Connection | None = None
+        self.pid = 0
+
+    def get(self) -> sqlite3.Connection:
+        # A connection must not cross fork(): a child opens its own.
+        if self.conn is not None and self.pid == os.getpid():
+            return self.conn
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            # Switching to WAL needs a moment alone with the file: when several processes open
+            # a new file at once, SQLite may answer "locked" without waiting; retry then.
+            _retry_while_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"), 10.0)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            _retry_while_busy(lambda: conn.execute(_SCHEMA), 10.0)
+        except BaseException:
+            conn.close()
+            raise
+        self.conn, self.pid = conn, os.getpid()
+        return conn
+
+    def ready(self) -> bool:
+        return self.conn is not None and self.pid == os.getpid()
+
+    def close(self) -> None:
+        with self.lock:
+            if self.conn is not None and self.pid == os.getpid():
+                self.conn.close()
+            self.conn = None
+
+
+def _retry_while_busy(action: Callable[[], T], timeout: float) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0.002, 0.02))
+
+
 class SQLiteBackend:
     """Sliding window log shared by every process that opens the same SQLite file.
 
@@ -42,6 +95,10 @@ class SQLiteBackend:
     before the count, so the check and the insert are atomic across processes). Timestamps
     come from the host's wall clock, which every process on the host shares. Rows hold the
     hashed key, a time and a random ticket only; at most ``limit`` rows per key remain.
+
+    The async methods first try the transaction in the event loop on a connection that never
+    waits for the file lock (a few tens of microseconds); only when another process holds the
+    lock do they wait in a worker thread, so the loop is never blocked.
 
     >>> import tempfile, pathlib
     >>> backend = SQLiteBackend(pathlib.Path(tempfile.mkdtemp()) / "rl.sqlite3")
@@ -54,117 +111,112 @@ class SQLiteBackend:
         self.path = Path(path) if path is not None else default_sqlite_path()
         self.url = f"sqlite://{self.path}" if self.path.is_absolute() else f"sqlite:///{self.path}"
         self._busy_timeout = busy_timeout
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-        self._pid = 0
+        self._blocking = _Connection(self.path, busy_timeout)
+        self._inline = _Connection(self.path, 0.0)
 
-    def _connection(self) -> sqlite3.Connection:
-        # A connection must not cross fork(): a child opens its own.
-        if self._conn is not None and self._pid == os.getpid():
-            return self._conn
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
-            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
-        )
-        try:
-            # Switching to WAL needs a moment alone with the file: when several processes open
-            # a new file at once, SQLite may answer "locked" without waiting; retry then.
-            self._retry_while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
-            conn.execute("PRAGMA synchronous=NORMAL")
-            for statement in _SCHEMA:
-                conn.execute(statement)
-        except BaseException:
-            conn.close()
-            raise
-        self._conn, self._pid = conn, os.getpid()
-        return conn
+    # -- sync -------------------------------------------------------------------------------
 
     def acquire(
         self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
     ) -> float:
-        with self._lock:
-            return self._retry_while_locked(
-                lambda: self._transaction(key, limit, window, ticket, hold)
+        with self._blocking.lock:
+            conn = self._blocking.get()
+            return _retry_while_busy(
+                lambda: _transaction(conn, key, limit, window, ticket, hold), self._busy_timeout
             )
 
     def release(self, key: str, ticket: str) -> None:
-        with self._lock:
-            conn = self._connection()
-            self._retry_while_locked(
-                lambda: conn.execute(
-                    "UPDATE calls SET at = min(at, ?), ticket = NULL WHERE key = ? AND ticket = ?",
-                    (time.time(), key, ticket),
-                )
-            )
+        with self._blocking.lock:
+            conn = self._blocking.get()
+            _retry_while_busy(lambda: _release(conn, key, ticket), self._busy_timeout)
 
-    async def arelease(self, key: str, ticket: str) -> None:
-        await asyncio.to_thread(self.release, key, ticket)
-
-    def _transaction(
-        self, key: str, limit: int, window: float, ticket: str | None, hold: float
-    ) -> float:
-        conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            wait = self._check_and_record(conn, key, limit, window, ticket, hold)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return wait
-
-    def _retry_while_locked(self, action: Callable[[], T]) -> T:
-        deadline = time.monotonic() + self._busy_timeout
-        while True:
-            try:
-                return action()
-            except sqlite3.OperationalError as error:
-                message = str(error).lower()
-                if ("locked" not in message and "busy" not in message) or (
-                    time.monotonic() > deadline
-                ):
-                    raise
-            time.sleep(random.uniform(0.002, 0.02))
-
-    @staticmethod
-    def _check_and_record(
-        conn: sqlite3.Connection,
-        key: str,
-        limit: int,
-        window: float,
-        ticket: str | None,
-        hold: float,
-    ) -> float:
-        now = time.time()  # read under the write lock, so admissions are ordered in time
-        # Rows dated beyond the longest hold only exist if the clock was set back.
-        conn.execute(
-            "DELETE FROM calls WHERE key = ? AND (at <= ? OR at > ?)",
-            (key, now - window, now + MAX_HOLD + window),
-        )
-        (count,) = conn.execute("SELECT COUNT(*) FROM calls WHERE key = ?", (key,)).fetchone()
-        if count < limit:
-            at = now + min(hold, MAX_HOLD) if ticket else now
-            conn.execute("INSERT INTO calls (key, at, ticket) VALUES (?, ?, ?)", (key, at, ticket))
-            return 0.0
-        (blocking,) = conn.execute(
-            "SELECT at FROM calls WHERE key = ? ORDER BY at LIMIT 1 OFFSET ?",
-            (key, count - limit),
-        ).fetchone()
-        if blocking > now:  # still in flight: its end is not known yet
-            return PENDING_POLL
-        return max(float(blocking) + window - now, 1e-6)
+    # -- async ------------------------------------------------------------------------------
 
     async def aacquire(
         self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
     ) -> float:
+        if not self._inline.ready():
+            await asyncio.to_thread(self._open_inline)
+        wait = self._try_inline(lambda conn: _transaction(conn, key, limit, window, ticket, hold))
+        if wait is not None:
+            return wait
         return await asyncio.to_thread(self.acquire, key, limit, window, ticket, hold)
 
+    async def arelease(self, key: str, ticket: str) -> None:
+        if self._try_inline(lambda conn: _release(conn, key, ticket)) is None:
+            await asyncio.to_thread(self.release, key, ticket)
+
+    def _try_inline(self, action: Callable[[sqlite3.Connection], T]) -> T | None:
+        """``action`` on the never-waiting connection, or ``None`` if that would wait."""
+        handle = self._inline
+        if handle.conn is None or not handle.ready() or not handle.lock.acquire(blocking=False):
+            return None
+        try:
+            return action(handle.conn)
+        except sqlite3.OperationalError as error:
+            if _is_busy(error):
+                return None
+            raise
+        finally:
+            handle.lock.release()
+
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None and self._pid == os.getpid():
-                self._conn.close()
-            self._conn = None
+        self._blocking.close()
+        self._inline.close()
 
     def __repr__(self) -> str:
         return f"SQLiteBackend({str(self.path)!r})"
+
+    def _open_inline(self) -> None:
+        with self._inline.lock:
+            self._inline.get()
+
+
+def _transaction(
+    conn: sqlite3.Connection, key: str, limit: int, window: float, ticket: str | None, hold: float
+) -> float:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        wait = _check_and_record(conn, key, limit, window, ticket, hold)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return wait
+
+
+def _check_and_record(
+    conn: sqlite3.Connection,
+    key: str,
+    limit: int,
+    window: float,
+    ticket: str | None,
+    hold: float,
+) -> float:
+    now = time.time()  # read under the write lock, so admissions are ordered in time
+    # Rows dated beyond the longest hold only exist if the clock was set back.
+    conn.execute(
+        "DELETE FROM calls WHERE key = ? AND (at <= ? OR at > ?)",
+        (key, now - window, now + MAX_HOLD + window),
+    )
+    (count,) = conn.execute("SELECT COUNT(*) FROM calls WHERE key = ?", (key,)).fetchone()
+    if count < limit:
+        at = now + min(hold, MAX_HOLD) if ticket else now
+        conn.execute("INSERT INTO calls (key, at, ticket) VALUES (?, ?, ?)", (key, at, ticket))
+        return 0.0
+    (blocking,) = conn.execute(
+        "SELECT at FROM calls WHERE key = ? ORDER BY at LIMIT 1 OFFSET ?",
+        (key, count - limit),
+    ).fetchone()
+    if blocking > now:  # still in flight: its end is not known yet
+        return PENDING_POLL
+    return max(float(blocking) + window - now, 1e-6)
+
+
+def _release(conn: sqlite3.Connection, key: str, ticket: str) -> bool:
+    conn.execute(
+        "UPDATE calls SET at = min(at, ?), ticket = NULL WHERE key = ? AND ticket = ?",
+        (time.time(), key, ticket),
+    )
+    return True

@@ -1,0 +1,96 @@
+"""CPU time per call in a fresh process: ``python -m bench._overhead_worker '<json>'``.
+
+Kinds: ``httpx`` (bare ``httpx.Client`` GET + ``.json()``), ``client`` (``TowerClient``) and
+``async-httpx`` / ``async-client``. Prints one JSON line with CPU microseconds per call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+
+def _sync(settings: dict[str, Any]) -> float:
+    calls, url, token = settings["calls"], settings["url"], settings["token"]
+    if settings["kind"] == "httpx":
+        import httpx
+
+        http = httpx.Client(
+            base_url=url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=30.0,
+        )
+
+        def one() -> Any:
+            response = http.get("/user-info")
+            response.raise_for_status()
+            return response.json()
+    else:
+        from nftower import TowerClient
+
+        client = TowerClient(
+            url,
+            token,
+            rate_limit=20,
+            rate_limit_window=0.001,  # the limiter does its full work without pausing the loop
+            rate_limit_backend=settings["backend"],
+        )
+
+        def one() -> Any:
+            return client.user_info()
+
+    for _ in range(settings["warmup"]):
+        one()
+    started = time.process_time()
+    for _ in range(calls):
+        one()
+    return (time.process_time() - started) / calls
+
+
+async def _async(settings: dict[str, Any]) -> float:
+    calls, url, token = settings["calls"], settings["url"], settings["token"]
+    if settings["kind"] == "async-httpx":
+        import httpx
+
+        http = httpx.AsyncClient(
+            base_url=url,
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=30.0,
+        )
+
+        async def one() -> Any:
+            response = await http.get("/user-info")
+            response.raise_for_status()
+            return response.json()
+    else:
+        from nftower import AsyncTowerClient
+
+        client = AsyncTowerClient(
+            url,
+            token,
+            rate_limit=20,
+            rate_limit_window=0.001,  # the limiter does its full work without pausing the loop
+            rate_limit_backend=settings["backend"],
+        )
+
+        async def one() -> Any:
+            return await client.user_info()
+
+    for _ in range(settings["warmup"]):
+        await one()
+    started = time.process_time()
+    for _ in range(calls):
+        await one()
+    return (time.process_time() - started) / calls
+
+
+if __name__ == "__main__":
+    options = json.loads(sys.argv[1])
+    if options["kind"].startswith("async"):
+        per_call = asyncio.run(_async(options))
+    else:
+        per_call = _sync(options)
+    print(json.dumps({"cpu_us_per_call": round(per_call * 1e6, 1)}))

@@ -1,0 +1,126 @@
+"""Overhead: client CPU per call against bare httpx, and import time of the Airflow modules."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ._emulator import EmulatorProcess
+
+ROOT = Path(__file__).resolve().parent.parent
+AIRFLOW_PYTHON = ROOT / ".venvs" / "airflow" / "bin" / "python"
+REPEATS = 5
+
+OURS = ("nftower_airflow.operators", "nftower_airflow.sensors")
+DBT = ("airflow.providers.dbt.cloud.operators.dbt", "airflow.providers.dbt.cloud.sensors.dbt")
+
+_IMPORT_TIMER = """
+import sys, time
+import airflow.sdk
+started = time.perf_counter()
+for name in sys.argv[1:]:
+    __import__(name)
+print(time.perf_counter() - started)
+"""
+
+
+def _cpu(emu: EmulatorProcess, kind: str, backend: str, calls: int) -> float:
+    settings = {
+        "kind": kind,
+        "url": emu.url,
+        "token": emu.token,
+        "backend": backend,
+        "calls": calls,
+        "warmup": 30,
+    }
+    samples = []
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-m", "bench._overhead_worker", json.dumps(settings)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        ).stdout
+        samples.append(json.loads(out.strip().splitlines()[-1])["cpu_us_per_call"])
+    return float(statistics.median(samples))
+
+
+def cpu_rows(calls: int = 400) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp, EmulatorProcess(rate_limit=None) as emu:
+        sqlite = f"sqlite://{Path(tmp) / 'ratelimit.sqlite3'}"
+        for mode, bare, ours in (
+            ("sync", "httpx", "client"),
+            ("async", "async-httpx", "async-client"),
+        ):
+            base = _cpu(emu, bare, "", calls)
+            rows.append({"what": f"bare httpx ({mode})", "cpu_us_per_call": base, "ratio": 1.0})
+            for label, backend in (("memory://", "memory://"), ("default host-wide", sqlite)):
+                value = _cpu(emu, ours, backend, calls)
+                rows.append(
+                    {
+                        "what": f"{'Async' if mode == 'async' else ''}TowerClient, {label}",
+                        "cpu_us_per_call": value,
+                        "ratio": round(value / base, 2),
+                    }
+                )
+                print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def _import_seconds(python: Path, modules: tuple[str, ...]) -> float:
+    env = dict(os.environ, AIRFLOW_HOME=tempfile.mkdtemp(prefix="nftower-bench-airflow-"))
+    samples = []
+    for _ in range(REPEATS):
+        out = subprocess.run(
+            [str(python), "-c", _IMPORT_TIMER, *modules],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+            env=env,
+        ).stdout
+        samples.append(float(out.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def import_rows(dbt_python: str | None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Median import time of operator + sensor modules, after ``import airflow.sdk``."""
+    notes: list[str] = []
+    rows: list[dict[str, Any]] = []
+    if not AIRFLOW_PYTHON.exists():
+        return rows, ["import time: skipped, no .venvs/airflow (make envs)"]
+    check = subprocess.run(
+        [str(AIRFLOW_PYTHON), "-c", "import nftower_airflow.operators, nftower_airflow.sensors"],
+        capture_output=True,
+    )
+    if check.returncode != 0:
+        return rows, ["import time: skipped, nftower_airflow.operators/sensors do not import"]
+    ours = _import_seconds(AIRFLOW_PYTHON, OURS)
+    rows.append({"what": "nftower_airflow operators + sensors", "import_ms": round(ours * 1e3, 1)})
+    if dbt_python:
+        theirs = _import_seconds(Path(dbt_python), DBT)
+        rows.append(
+            {"what": "dbt Cloud provider operator + sensor", "import_ms": round(theirs * 1e3, 1)}
+        )
+        rows[0]["ratio"] = round(ours / theirs, 2)
+    else:
+        notes.append(
+            "dbt Cloud row skipped: pass --dbt-python, the interpreter of an environment with "
+            "apache-airflow==3.3.2 and apache-airflow-providers-dbt-cloud (it cannot join the "
+            "shared dev group: the lock would install Airflow into the core and Prefect envs)"
+        )
+    return rows, notes
+
+
+def run(calls: int = 400, dbt_python: str | None = None) -> dict[str, Any]:
+    rows = cpu_rows(calls)
+    imports, notes = import_rows(dbt_python)
+    return {"cpu": rows, "imports": imports, "notes": notes}
