@@ -14,18 +14,24 @@ its token, whose backend decides how far the limit reaches:
 Chosen with the client option ``rate_limit_backend`` or ``$NFTOWER_RATE_LIMIT_BACKEND``.
 If the shared store fails, limiting continues in-process after one warning.
 
-Why the sliding window is written here rather than taken from a library: pyrate-limiter 4
-and limits 5 were evaluated. Both time Redis entries with the caller's clock (skewed hosts
-break the guarantee; here the Redis server's ``TIME`` is used), limits has no file store, and
-pyrate's ``SQLiteBucket`` counts and inserts in separate statements unless the optional
-``filelock`` package serialises it, and on a blocked retry it advances the entry's timestamp
-by the intended sleep instead of reading the clock, so an oversleeping process records a
-time in the past. Each backend here is one atomic check-and-record (a ``BEGIN IMMEDIATE``
-transaction, one Lua script, one lock) of at most ``limit`` rows per key.
+Every HTTP attempt runs in a :meth:`RateLimiter.slot`: the call counts as in flight until its
+response arrives and is then dated to that moment, so no server-side window can hold more than
+``limit`` calls however uneven the latency between processes.
+
+Why the sliding window log is written here rather than taken from a library: pyrate-limiter 4
+and limits 5 were evaluated. Both date a call once, at admission, with the caller's clock:
+neither can keep an entry "in flight" and re-date it when the response arrives (measured here,
+dating at admission let 4 cold processes put 21-24 calls in one server second), and on Redis
+the callers' clocks must agree (here the Redis server's ``TIME`` dates every entry). limits
+has no file store; pyrate's ``SQLiteBucket`` counts and inserts in separate statements unless
+the optional ``filelock`` package serialises them (4 processes sharing it put 23 calls in one
+second). Each backend here is one atomic check-and-record (a ``BEGIN IMMEDIATE`` transaction,
+one Lua script, one lock) over at most ``limit`` entries per key.
 
 >>> from nftower.ratelimit import get_limiter
 >>> limiter = get_limiter(api_url="https://api.cloud.seqera.io", token="tok", backend="memory://")
->>> limiter.acquire()            # returns once the call is admitted
+>>> with limiter.slot():         # entered once the call is admitted
+...     pass                     # send the request here
 >>> limiter.stats().admitted
 1
 """
