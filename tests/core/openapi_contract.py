@@ -275,11 +275,24 @@ def response_problems(
     return [_errors(error) for error in _openapi().iter_response_errors(request, response)]
 
 
+def recorded_query(record: Any) -> str:
+    """The query of a record: its raw ``query_string`` plus any parameter only in ``query``.
+
+    A record may carry either (one built by hand often sets only ``query``); every parameter
+    named in one of them is checked, values from the raw query string first.
+    """
+    pairs = parse_qsl(getattr(record, "query_string", "") or "", keep_blank_values=True)
+    named = {name for name, _ in pairs}
+    extra = [
+        (k, str(v)) for k, v in (getattr(record, "query", None) or {}).items() if k not in named
+    ]
+    return urlencode(pairs + extra)
+
+
 def exchange_problems(record: Any) -> list[str]:
-    """Problems of one recorded exchange (a ``RecordedRequest``)."""
-    query = getattr(record, "query_string", None)
-    if query is None:
-        query = urlencode(record.query)
+    """Problems of one recorded exchange (a ``RecordedRequest``): undeclared query parameters,
+    request body and response against the schema (unknown properties included)."""
+    query = recorded_query(record)
     problems = request_problems(record.method, record.path, query, record.json)
     if record.status is not None and record.fault != "malformed_json":
         problems += response_problems(
