@@ -62,6 +62,8 @@ class AsyncTowerClient(BaseTowerClient):
         'SUCCEEDED'
     """
 
+    __module__ = "nftower"  # shown (and pickled) as nftower.AsyncTowerClient
+
     def __init__(
         self,
         api_url: str | None = None,

@@ -63,6 +63,8 @@ class TowerClient(BaseTowerClient):
         'SUCCEEDED'
     """
 
+    __module__ = "nftower"  # shown (and pickled) as nftower.TowerClient
+
     def __init__(
         self,
         api_url: str | None = None,

@@ -62,6 +62,8 @@ class TowerConfig:
         ('acme', 'prod')
     """
 
+    __module__ = "nftower"  # shown (and pickled) as nftower.TowerConfig
+
     token: str = field(repr=False)
     api_url: str = DEFAULT_API_URL
     workspace: int | str | None = None

@@ -301,3 +301,24 @@ def api_error(
         error_id=error_id,
         retry_after=retry_after,
     )
+
+
+# Tracebacks and task logs read ``nftower.RateLimitError``, and pickles refer to that public path.
+for _cls in (
+    TowerError,
+    TowerConfigError,
+    TowerAPIError,
+    BadRequestError,
+    AuthenticationError,
+    NotFoundError,
+    ConflictError,
+    RateLimitError,
+    ServerError,
+    TowerConnectionError,
+    TowerTimeoutError,
+    LaunchOutcomeUnknownError,
+    WaitTimeoutError,
+    WorkflowFailedError,
+):
+    _cls.__module__ = "nftower"
+del _cls
