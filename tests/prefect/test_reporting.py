@@ -35,8 +35,9 @@ def test_artifact_keys_are_lowercase_dashes(name: str | None, key: str) -> None:
 def test_progress_counts_finished_tasks() -> None:
     assert progress_percent(running(succeeded=2, cached=1, failed=1, running=3, pending=1)) == 50.0
     assert progress_percent(running()) == 0.0
-    assert progress_percent(Workflow(id="x", status="SUBMITTED")) == 0.0
     assert progress_percent(Workflow(id="x", status="FAILED")) == 100.0
+    # a record without progress (a list row) shows nothing rather than 0 %
+    assert progress_percent(Workflow(id="x", status="RUNNING")) is None
 
 
 def test_summary_shows_status_duration_tasks_and_failed_tasks() -> None:

@@ -12,25 +12,27 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from ._context import current_flow_run_id
+from ._guard import aguard
 from ._reporting import RunReporter
 
 if TYPE_CHECKING:
-    from nftower import AsyncTowerClient, RunHandle, TowerClient
+    from nftower import RunHandle
 
     from .credentials import TowerCredentials
 
 __all__ = [
+    "LAUNCH_OPTIONS",
     "active_runs",
     "alaunch",
     "deterministic_run_name",
     "follow_run",
     "forget_run",
-    "launch",
-    "launch_kwargs",
+    "launch_arguments",
     "remember_run",
 ]
 
@@ -67,27 +69,27 @@ def active_runs(flow_run_id: UUID) -> dict[str, TowerCredentials]:
         return _ACTIVE.pop(flow_run_id, {})
 
 
-def launch_kwargs(
-    *,
-    params: dict[str, Any] | str | None = None,
-    revision: str | None = None,
-    config_profiles: list[str] | None = None,
-    compute_env: str | None = None,
-    work_dir: str | None = None,
-    labels: list[str] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The keyword arguments for `nftower` launches, without the ones left unset."""
-    kwargs: dict[str, Any] = dict(extra or {})
-    options = {
-        "params": params,
-        "revision": revision,
-        "config_profiles": config_profiles,
-        "compute_env": compute_env,
-        "work_dir": work_dir,
-        "labels": labels,
-    }
-    kwargs.update({key: value for key, value in options.items() if value is not None})
+#: Launch options of the launch task, the flow and the job block, named as `nftower` names them.
+LAUNCH_OPTIONS = ("params", "revision", "config_profiles", "compute_env", "work_dir", "labels")
+
+
+def launch_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The `alaunch` keyword arguments from a task's or block's arguments.
+
+    `pipeline`, `run_name` and `resume_failed` pass through; of the `LAUNCH_OPTIONS`, the
+    ones set; further `nftower` launch options come from `launch_options`.
+
+    Example:
+        >>> launch_arguments({"pipeline": "rnaseq", "revision": "3.14.0", "labels": None})
+        {'revision': '3.14.0', 'pipeline': 'rnaseq', 'run_name': None, 'resume_failed': True}
+    """
+    kwargs: dict[str, Any] = dict(arguments.get("launch_options") or {})
+    kwargs.update({k: arguments[k] for k in LAUNCH_OPTIONS if arguments.get(k) is not None})
+    kwargs.update(
+        pipeline=arguments["pipeline"],
+        run_name=arguments.get("run_name"),
+        resume_failed=arguments.get("resume_failed", True),
+    )
     return kwargs
 
 
@@ -120,53 +122,32 @@ def _short_name(pipeline: str) -> str:
     return name if name[:1].isalpha() else f"pipeline-{name}"
 
 
-def launch(
-    client: TowerClient,
-    credentials: TowerCredentials,
-    pipeline: str,
-    *,
-    run_name: str | None = None,
-    resume_failed: bool = True,
-    **kwargs: Any,
-) -> tuple[RunHandle, RunReporter]:
-    """Launch (or reattach to) the run of the current Prefect run and report it."""
-    from nftower import RunHandle
-
-    name = deterministic_run_name(pipeline, run_name, kwargs)
-    if name is None:
-        workflow_id = client.launch(pipeline, run_name=run_name, **kwargs)
-        handle = RunHandle(workflow_id=workflow_id, run_name=run_name or "", action="launched")
-    else:
-        handle = client.ensure_run(pipeline, run_name=name, resume_failed=resume_failed, **kwargs)
-    workflow = client.get_workflow(handle.workflow_id)
-    reporter = RunReporter.for_workflow(workflow, client.run_url(workflow))
-    remember_run(handle.workflow_id, credentials)
-    reporter.launched(handle.action)
-    return handle, reporter
-
-
 async def alaunch(
-    client: AsyncTowerClient,
     credentials: TowerCredentials,
     pipeline: str,
     *,
     run_name: str | None = None,
     resume_failed: bool = True,
-    **kwargs: Any,
+    **options: Any,
 ) -> tuple[RunHandle, RunReporter]:
-    """Async twin of `launch`."""
+    """Launch (or reattach to) the run of the current Prefect run and report it.
+
+    Sync callers run it with `run_sync`.
+    """
     from nftower import RunHandle
 
-    name = deterministic_run_name(pipeline, run_name, kwargs)
-    if name is None:
-        workflow_id = await client.launch(pipeline, run_name=run_name, **kwargs)
-        handle = RunHandle(workflow_id=workflow_id, run_name=run_name or "", action="launched")
-    else:
-        handle = await client.ensure_run(
-            pipeline, run_name=name, resume_failed=resume_failed, **kwargs
-        )
-    workflow = await client.get_workflow(handle.workflow_id)
-    reporter = RunReporter.for_workflow(workflow, client.run_url(workflow))
+    name = deterministic_run_name(pipeline, run_name, options)
+    await aguard(credentials)
+    async with credentials.get_async_client() as client:
+        if name is None:
+            workflow_id = await client.launch(pipeline, run_name=run_name, **options)
+            handle = RunHandle(workflow_id=workflow_id, run_name=run_name or "", action="launched")
+        else:
+            handle = await client.ensure_run(
+                pipeline, run_name=name, resume_failed=resume_failed, **options
+            )
+        workflow = await client.get_workflow(handle.workflow_id)
+        reporter = RunReporter.for_workflow(workflow, client.run_url(workflow))
     remember_run(handle.workflow_id, credentials)
     await reporter.alaunched(handle.action)
     return handle, reporter

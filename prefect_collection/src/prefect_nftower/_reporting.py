@@ -17,9 +17,16 @@ from uuid import UUID
 from ._context import in_run_context, run_logger
 
 if TYPE_CHECKING:
-    from nftower import FailureReport, Workflow
+    from nftower import FailureReport, Progress, Workflow
 
-__all__ = ["RunReporter", "artifact_key", "progress_percent", "summary_markdown"]
+__all__ = [
+    "RunReporter",
+    "artifact_key",
+    "percent_done",
+    "progress_percent",
+    "summary_markdown",
+    "task_counts",
+]
 
 EVENT_PREFIX = "nftower.workflow"
 _KEY_CHARS = re.compile(r"[^a-z0-9]+")
@@ -41,27 +48,41 @@ def _status(workflow: Workflow) -> str:
 
 
 _COUNTED = ("pending", "submitted", "running", "cached", "succeeded", "failed", "aborted")
+_DONE = ("cached", "succeeded", "failed", "aborted")
 
 
-def task_counts(workflow: Workflow) -> dict[str, int]:
-    """Task counts by state from the run's progress (empty when Tower sent none)."""
-    load = workflow.progress.workflow_progress if workflow.progress is not None else None
+def task_counts(progress: Progress | None) -> dict[str, int]:
+    """Task counts by state from Tower's progress (empty when Tower sent none)."""
+    load = progress.workflow_progress if progress is not None else None
     if load is None:
         return {}
     counts = {name: getattr(load, name) for name in _COUNTED}
     return {name: value for name, value in counts.items() if isinstance(value, int)}
 
 
-def progress_percent(workflow: Workflow) -> float:
-    """Share of finished tasks, 0-100; 100 once the run is terminal."""
-    if workflow.status is not None and workflow.status.is_terminal:
-        return 100.0
-    counts = task_counts(workflow)
+def percent_done(progress: Progress | None) -> float:
+    """Share of finished tasks, 0-100 (0 before Tower counts any task).
+
+    Example:
+        >>> from nftower import Progress
+        >>> load = {"workflowProgress": {"succeeded": 1, "running": 3}}
+        >>> percent_done(Progress.model_validate(load))
+        25.0
+    """
+    counts = task_counts(progress)
     total = sum(counts.values())
     if not total:
         return 0.0
-    done = sum(counts.get(name, 0) for name in ("cached", "succeeded", "failed", "aborted"))
-    return round(100.0 * done / total, 1)
+    return round(100.0 * sum(counts.get(name, 0) for name in _DONE) / total, 1)
+
+
+def progress_percent(workflow: Workflow) -> float | None:
+    """Progress shown for a run record: 100 once terminal, None when it carries no progress."""
+    if workflow.status is not None and workflow.status.is_terminal:
+        return 100.0
+    if workflow.progress is None:
+        return None
+    return percent_done(workflow.progress)
 
 
 def _duration(workflow: Workflow) -> str:
@@ -89,7 +110,7 @@ def summary_markdown(
         f"| Workflow ID | `{workflow.id}` |",
         f"| Duration | {_duration(workflow)} |",
     ]
-    counts = task_counts(workflow)
+    counts = task_counts(workflow.progress)
     if counts:
         shown = ", ".join(f"{count} {state}" for state, count in counts.items() if count)
         lines.append(f"| Tasks | {shown or 'none'} |")
@@ -166,52 +187,38 @@ class RunReporter:
             payload["exit_status"] = workflow.exit_status
         if workflow.error_message:
             payload["error_message"] = workflow.error_message
-        counts = task_counts(workflow)
+        counts = task_counts(workflow.progress)
         if counts:
             payload["tasks"] = counts
         return payload
 
     # launch -----------------------------------------------------------------------------
 
-    def _launch_log(self, action: str) -> None:
+    async def alaunched(self, action: str) -> None:
+        """Log the run URL, emit the launched event and create the link artifact."""
         where = f": {self.run_url}" if self.run_url else ""
         run_logger().info(
             "Tower run %s %s (workflow %s)%s", self.run_name or "-", action, self.workflow_id, where
         )
         if action != "reattached":
             self.emit("launched", {"action": action, "run_name": self.run_name})
-
-    def _link_kwargs(self) -> dict[str, Any] | None:
         if not (self.run_url and in_run_context()):
-            return None
-        return {
-            "link": self.run_url,
-            "link_text": f"Tower run {self.run_name or self.workflow_id}",
-            "key": artifact_key("run", self.pipeline),
-            "description": f"Tower run page of workflow {self.workflow_id}",
-        }
+            return
+        from prefect.artifacts import acreate_link_artifact
 
-    def launched(self, action: str) -> None:
-        """Log the run URL, create the link artifact and emit the launched event."""
-        self._launch_log(action)
-        kwargs = self._link_kwargs()
-        if kwargs is not None:
-            from prefect.artifacts import create_link_artifact
+        await _abest_effort(
+            acreate_link_artifact(
+                link=self.run_url,
+                link_text=f"Tower run {self.run_name or self.workflow_id}",
+                key=artifact_key("run", self.pipeline),
+                description=f"Tower run page of workflow {self.workflow_id}",
+            )
+        )
 
-            _best_effort(lambda: create_link_artifact(**kwargs, _sync=True))  # type: ignore[call-arg]
+    # status and progress ---------------------------------------------------------------
 
-    async def alaunched(self, action: str) -> None:
-        """Async twin of `launched`."""
-        self._launch_log(action)
-        kwargs = self._link_kwargs()
-        if kwargs is not None:
-            from prefect.artifacts import acreate_link_artifact
-
-            await _abest_effort(acreate_link_artifact(**kwargs))
-
-    # progress ---------------------------------------------------------------------------
-
-    def _note_status(self, workflow: Workflow) -> bool:
+    def note_status(self, workflow: Workflow) -> bool:
+        """Log and emit a status change (True); the same status again is ignored (False)."""
         status = _status(workflow)
         if status == self.last_status:
             return False
@@ -224,42 +231,18 @@ class RunReporter:
         self.emit(status.lower(), self._state_payload(workflow))
         return True
 
-    def _progress_update(self, workflow: Workflow) -> float | None:
-        if not in_run_context():
-            return None
+    async def achanged(self, workflow: Workflow) -> None:
+        """A new record of the run: note its status, show its progress if it carries one."""
+        self.note_status(workflow)
         percent = progress_percent(workflow)
-        if percent == self._last_percent:
-            return None
+        if percent is not None:
+            await self.aprogress(percent)
+
+    async def aprogress(self, percent: float) -> None:
+        """Create or update the progress artifact (inside a run, when the value changed)."""
+        if percent == self._last_percent or not in_run_context():
+            return
         self._last_percent = percent
-        return percent
-
-    def observe(self, workflow: Workflow) -> None:
-        """Log/emit a status change and refresh the progress artifact."""
-        self._note_status(workflow)
-        percent = self._progress_update(workflow)
-        if percent is None:
-            return
-        from prefect.artifacts import create_progress_artifact, update_progress_artifact
-
-        if self._progress_id is None:
-            self._progress_id = _best_effort(
-                lambda: create_progress_artifact(  # type: ignore[call-arg]
-                    percent,
-                    key=artifact_key("progress", self.pipeline),
-                    description=f"Tasks finished in Tower run {self.run_name or self.workflow_id}",
-                    _sync=True,
-                )
-            )
-        else:
-            progress_id = self._progress_id
-            _best_effort(lambda: update_progress_artifact(progress_id, percent, _sync=True))  # type: ignore[call-arg]
-
-    async def aobserve(self, workflow: Workflow) -> None:
-        """Async twin of `observe`."""
-        self._note_status(workflow)
-        percent = self._progress_update(workflow)
-        if percent is None:
-            return
         from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
 
         if self._progress_id is None:
@@ -275,42 +258,21 @@ class RunReporter:
 
     # end --------------------------------------------------------------------------------
 
-    def _summary_kwargs(
-        self, workflow: Workflow, report: FailureReport | None
-    ) -> dict[str, Any] | None:
+    async def afinished(self, workflow: Workflow, report: FailureReport | None = None) -> None:
+        """Log the failure report (if any) and create the markdown summary."""
         if report is not None:
             run_logger().error("%s", report.summary())
         if not in_run_context():
-            return None
-        return {
-            "markdown": summary_markdown(workflow, self.run_url, report),
-            "key": artifact_key("summary", self.pipeline),
-            "description": f"Tower run {self.run_name or self.workflow_id}: {_status(workflow)}",
-        }
+            return
+        from prefect.artifacts import acreate_markdown_artifact
 
-    def finished(self, workflow: Workflow, report: FailureReport | None = None) -> None:
-        """Log the failure report (if any) and create the markdown summary."""
-        kwargs = self._summary_kwargs(workflow, report)
-        if kwargs is not None:
-            from prefect.artifacts import create_markdown_artifact
-
-            _best_effort(lambda: create_markdown_artifact(**kwargs, _sync=True))  # type: ignore[call-arg]
-
-    async def afinished(self, workflow: Workflow, report: FailureReport | None = None) -> None:
-        """Async twin of `finished`."""
-        kwargs = self._summary_kwargs(workflow, report)
-        if kwargs is not None:
-            from prefect.artifacts import acreate_markdown_artifact
-
-            await _abest_effort(acreate_markdown_artifact(**kwargs))
-
-
-def _best_effort(call: Any) -> Any:
-    try:
-        return call()
-    except Exception as exc:  # reporting never fails the run
-        run_logger().warning("Could not update a Prefect artifact: %s", exc)
-        return None
+        await _abest_effort(
+            acreate_markdown_artifact(
+                markdown=summary_markdown(workflow, self.run_url, report),
+                key=artifact_key("summary", self.pipeline),
+                description=f"Tower run {self.run_name or self.workflow_id}: {_status(workflow)}",
+            )
+        )
 
 
 async def _abest_effort(awaitable: Any) -> Any:

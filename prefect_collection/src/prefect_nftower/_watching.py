@@ -1,46 +1,77 @@
-"""Waiting for a Tower run inside one Prefect task run.
+"""Waiting for a Tower run inside one Prefect task run, through the process's shared poller.
 
-The loop polls `get_workflow` (never cached), logs and emits only status changes, feeds
-the progress artifact, and ends on a terminal status. UNKNOWN is not terminal, but after
-`unknown_timeout` seconds it counts as final. Past `timeout` it raises
-`nftower.WaitTimeoutError`. When the wait ends any other way than a finished run or a Tower
-API error (a timeout, a task or flow cancellation, a termination signal), the Tower run is
-cancelled unless `cancel_on_exit=False`; after an API error the run keeps going, so a retry
-can reattach to it.
+Status comes from `nftower.monitor.WorkflowMonitor`: all waits of a process on one API URL,
+token and workspace share one poller, which checks every watched run with a few list calls
+per cycle instead of one describe per run (a mapped wait over 50 runs costs about what one
+wait costs). Each status change is logged and emitted once. While the run is RUNNING, its
+progress artifact is refreshed from `GET /workflow/{id}/progress` at most once per
+`poll_interval`, and slower when many waits share the process, so that progress reads of
+all of them stay under `PROGRESS_CALLS_PER_SECOND`.
+
+UNKNOWN is not terminal, but after `unknown_timeout` seconds it counts as final. Past
+`timeout` the wait raises `nftower.WaitTimeoutError`. When the wait ends any other way than
+a finished run or a Tower API error (a timeout, a task or flow cancellation, a termination
+signal), the Tower run is cancelled unless `cancel_on_exit=False`; after an API error the
+run keeps going, so a retry can reattach to it.
+
+The wait is written once, as a coroutine; the sync forms run it on an event loop of their
+own (`run_sync`), so sync and async waits behave the same.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+import contextvars
+import threading
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._context import run_logger
-from ._launching import forget_run
+from ._guard import aguard
+from ._launching import follow_run, forget_run
+from ._reporting import RunReporter, percent_done
 
 if TYPE_CHECKING:
-    from nftower import AsyncTowerClient, FailureReport, TowerClient, Workflow
+    from nftower import AsyncTowerClient, Workflow
+    from nftower.monitor import WorkflowMonitor
 
-    from ._reporting import RunReporter
+    from .credentials import TowerCredentials
 
-__all__ = ["DEFAULT_POLL_INTERVAL", "DEFAULT_UNKNOWN_TIMEOUT", "WaitPlan", "await_run", "wait_run"]
+__all__ = [
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_UNKNOWN_TIMEOUT",
+    "PROGRESS_CALLS_PER_SECOND",
+    "WaitPlan",
+    "active_waits",
+    "await_run",
+    "progress_interval",
+    "run_sync",
+]
+
+T = TypeVar("T")
 
 DEFAULT_POLL_INTERVAL = 30.0
 DEFAULT_UNKNOWN_TIMEOUT = 3600.0
+#: Budget for progress reads of all waits of one process (status checks are shared anyway).
+PROGRESS_CALLS_PER_SECOND = 1.0
+
+_waits_lock = threading.Lock()
+_waits = 0
 
 
-@dataclass
+@dataclass(frozen=True)
 class WaitPlan:
-    """Timing of one wait: poll interval, overall timeout, patience with UNKNOWN."""
+    """What one wait asks for; bad values raise `nftower.TowerConfigError` before any call."""
 
     workflow_id: str
     poll_interval: float = DEFAULT_POLL_INTERVAL
     timeout: float | None = None
     unknown_timeout: float = DEFAULT_UNKNOWN_TIMEOUT
-    started: float = field(default_factory=time.monotonic)
-    unknown_since: float | None = None
-    last_status: str | None = None
+    cancel_on_exit: bool = True
+    raise_on_failure: bool = True
 
     def __post_init__(self) -> None:
         from nftower import TowerConfigError
@@ -49,137 +80,153 @@ class WaitPlan:
             raise TowerConfigError(f"poll_interval must be > 0 seconds, got {self.poll_interval}")
         if self.timeout is not None and self.timeout <= 0:
             raise TowerConfigError(f"timeout must be > 0 seconds or None, got {self.timeout}")
-
-    def is_final(self, workflow: Workflow) -> bool:
-        """Terminal, or UNKNOWN for longer than `unknown_timeout`."""
-        from nftower import WorkflowStatus
-
-        status = workflow.status
-        self.last_status = status.value if status is not None else None
-        if status is not None and status.is_terminal:
-            return True
-        if status is not WorkflowStatus.UNKNOWN:
-            self.unknown_since = None
-            return False
-        now = time.monotonic()
-        if self.unknown_since is None:
-            self.unknown_since = now
-        return now - self.unknown_since >= self.unknown_timeout
-
-    def next_sleep(self) -> float:
-        """Seconds until the next poll; raises `WaitTimeoutError` past the timeout."""
-        from nftower import WaitTimeoutError
-
-        if self.timeout is None:
-            return self.poll_interval
-        remaining = self.timeout - (time.monotonic() - self.started)
-        if remaining <= 0:
-            raise WaitTimeoutError(
-                f"Tower run {self.workflow_id} still {self.last_status} after {self.timeout:g} s",
-                operation="wait",
-                workflow_id=self.workflow_id,
-                last_status=self.last_status,
+        if self.unknown_timeout <= 0:
+            raise TowerConfigError(
+                f"unknown_timeout must be > 0 seconds, got {self.unknown_timeout}"
             )
-        return min(self.poll_interval, remaining)
 
 
-def _should_cancel(exc: BaseException | None) -> bool:
-    from nftower import TowerError, WaitTimeoutError
-
-    if exc is None:
-        return False
-    return isinstance(exc, WaitTimeoutError) or not isinstance(exc, TowerError)
+def active_waits() -> int:
+    """How many waits are following a run in this process right now."""
+    return _waits
 
 
-def _cancel_reason(exc: BaseException) -> str:
-    return type(exc).__name__ + (f": {exc}" if str(exc) else "")
+def progress_interval(poll_interval: float) -> float:
+    """Seconds between two progress reads of one wait, given how many waits share the process.
+
+    Example:
+        >>> progress_interval(30.0)  # a lone wait reads progress once per poll interval
+        30.0
+    """
+    return max(poll_interval, active_waits() / PROGRESS_CALLS_PER_SECOND)
 
 
-def wait_run(
-    client: TowerClient,
-    plan: WaitPlan,
-    reporter: RunReporter,
-    *,
-    cancel_on_exit: bool = True,
-) -> Workflow:
-    """Poll until the run is final; cancel it if the wait is interrupted."""
-    error: BaseException | None = None
+@contextmanager
+def _counted() -> Iterator[None]:
+    global _waits
+    with _waits_lock:
+        _waits += 1
     try:
-        while True:
-            workflow = client.get_workflow(plan.workflow_id)
-            reporter.observe(workflow)
-            if plan.is_final(workflow):
-                forget_run(plan.workflow_id)
-                return workflow
-            time.sleep(plan.next_sleep())
-    except BaseException as exc:
-        error = exc
-        raise
+        yield
     finally:
-        if cancel_on_exit and error is not None and _should_cancel(error):
-            run_logger().warning(
-                "Cancelling Tower run %s (wait ended by %s)",
-                plan.workflow_id,
-                _cancel_reason(error),
-            )
-            try:
-                client.cancel(plan.workflow_id)
-                forget_run(plan.workflow_id)
-            except Exception as cancel_error:
-                run_logger().error(
-                    "Could not cancel Tower run %s: %s", plan.workflow_id, cancel_error
-                )
+        with _waits_lock:
+            _waits -= 1
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end from sync code, on an event loop of its own.
+
+    In a thread without a running loop (a sync task, flow or script) the loop runs right
+    here, so signals and Prefect's timeouts interrupt it and the coroutine's `finally`
+    blocks run; otherwise in a helper thread with the same context variables.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    context = contextvars.copy_context()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefect-nftower") as pool:
+        return pool.submit(context.run, asyncio.run, coroutine).result()
 
 
 async def await_run(
-    client: AsyncTowerClient,
-    plan: WaitPlan,
-    reporter: RunReporter,
-    *,
-    cancel_on_exit: bool = True,
+    credentials: TowerCredentials, plan: WaitPlan, reporter: RunReporter | None = None
 ) -> Workflow:
-    """Async twin of `wait_run`."""
+    """Wait until the run is final, report it, and return it.
+
+    Raises `nftower.WorkflowFailedError` for a run that did not succeed (when
+    `plan.raise_on_failure`), `nftower.WaitTimeoutError` past `plan.timeout`.
+    """
+    from nftower import AsyncTowerClient, WorkflowStatus
+    from nftower.monitor import WorkflowMonitor
+
+    await aguard(credentials)
+    config = credentials.get_config()
+    monitor = WorkflowMonitor.shared(config, poll_interval=plan.poll_interval)
+    async with AsyncTowerClient(config=config) as client:
+        first = await client.get_workflow(plan.workflow_id)
+        reporter = reporter or RunReporter.for_workflow(first, client.run_url(first))
+        await reporter.achanged(first)
+        follow_run(plan.workflow_id, credentials, plan.cancel_on_exit)
+        workflow = first
+        if first.status is None or not first.status.is_terminal:
+            workflow = await _follow(client, monitor, plan, reporter)
+        forget_run(plan.workflow_id)
+        succeeded = workflow.status is WorkflowStatus.SUCCEEDED
+        report = None if succeeded else await client.failure_report(workflow)
+    await reporter.afinished(workflow, report)
+    if report is not None and plan.raise_on_failure:
+        raise report.to_error()
+    return workflow
+
+
+async def _follow(
+    client: AsyncTowerClient, monitor: WorkflowMonitor, plan: WaitPlan, reporter: RunReporter
+) -> Workflow:
+    """Status changes from the shared monitor until the run is final; cancel on interruption."""
+    from nftower import WaitTimeoutError
+
     error: BaseException | None = None
+    progress = asyncio.create_task(_refresh_progress(client, plan, reporter))
     try:
-        while True:
-            workflow = await client.get_workflow(plan.workflow_id)
-            await reporter.aobserve(workflow)
-            if plan.is_final(workflow):
-                forget_run(plan.workflow_id)
-                return workflow
-            await asyncio.sleep(plan.next_sleep())
+        with _counted():
+            return await monitor.wait(
+                plan.workflow_id,
+                timeout=plan.timeout,
+                unknown_timeout=plan.unknown_timeout,
+                on_change=reporter.achanged,
+            )
+    except WaitTimeoutError:
+        error = WaitTimeoutError(
+            f"Tower run {plan.workflow_id} still {reporter.last_status} after {plan.timeout:g} s",
+            operation="wait",
+            workflow_id=plan.workflow_id,
+            last_status=reporter.last_status,
+        )
+        raise error from None
     except BaseException as exc:
         error = exc
         raise
     finally:
-        if cancel_on_exit and error is not None and _should_cancel(error):
-            run_logger().warning(
-                "Cancelling Tower run %s (wait ended by %s)",
-                plan.workflow_id,
-                _cancel_reason(error),
-            )
-            try:
-                await asyncio.shield(client.cancel(plan.workflow_id))
-                forget_run(plan.workflow_id)
-            except Exception as cancel_error:
-                run_logger().error(
-                    "Could not cancel Tower run %s: %s", plan.workflow_id, cancel_error
-                )
+        progress.cancel()
+        if error is not None and plan.cancel_on_exit and _should_cancel(error):
+            await _cancel(client, plan.workflow_id, error)
 
 
-def failure_of(client: TowerClient, workflow: Workflow) -> FailureReport | None:
-    """The failure report of a run that did not succeed (None when it succeeded)."""
-    from nftower import WorkflowStatus
+async def _refresh_progress(
+    client: AsyncTowerClient, plan: WaitPlan, reporter: RunReporter
+) -> None:
+    """Read the progress of a RUNNING run at the pace `progress_interval` allows."""
+    from nftower import TowerError
 
-    if workflow.status is WorkflowStatus.SUCCEEDED:
-        return None
-    return client.failure_report(workflow)
+    loop = asyncio.get_running_loop()
+    due = loop.time() + progress_interval(plan.poll_interval)
+    while True:
+        await asyncio.sleep(plan.poll_interval)
+        if loop.time() < due or reporter.last_status != "RUNNING":
+            continue
+        try:
+            await reporter.aprogress(percent_done(await client.get_progress(plan.workflow_id)))
+        except TowerError as exc:  # progress is a nicety: the status poller decides
+            run_logger().debug("Could not read the progress of %s: %s", plan.workflow_id, exc)
+        due = loop.time() + progress_interval(plan.poll_interval)
 
 
-async def afailure_of(client: AsyncTowerClient, workflow: Workflow) -> FailureReport | None:
-    """Async twin of `failure_of`."""
-    from nftower import WorkflowStatus
+def _should_cancel(exc: BaseException) -> bool:
+    from nftower import TowerError, WaitTimeoutError
 
-    if workflow.status is WorkflowStatus.SUCCEEDED:
-        return None
-    return await client.failure_report(workflow)
+    return isinstance(exc, WaitTimeoutError) or not isinstance(exc, TowerError)
+
+
+async def _cancel(client: AsyncTowerClient, workflow_id: str, reason: BaseException) -> None:
+    """Cancel the run, shielded from the cancellation that is ending the wait."""
+    import anyio
+
+    why = type(reason).__name__ + (f": {reason}" if str(reason) else "")
+    run_logger().warning("Cancelling Tower run %s (wait ended by %s)", workflow_id, why)
+    try:
+        with anyio.CancelScope(shield=True):
+            await asyncio.shield(client.cancel(workflow_id))
+        forget_run(workflow_id)
+    except Exception as exc:
+        run_logger().error("Could not cancel Tower run %s: %s", workflow_id, exc)

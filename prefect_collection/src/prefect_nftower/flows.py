@@ -14,11 +14,13 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from prefect import flow
 from prefect._internal.compatibility.async_dispatch import async_dispatch
 
+from ._launching import LAUNCH_OPTIONS
 from ._watching import DEFAULT_POLL_INTERVAL
 from .credentials import TowerCredentials
 from .hooks import cancel_tower_runs
@@ -28,6 +30,14 @@ if TYPE_CHECKING:
     from nftower import Workflow
 
 __all__ = ["arun_pipeline", "run_pipeline"]
+
+_LAUNCH = ("credentials", "pipeline", *LAUNCH_OPTIONS, "run_name")
+_WAIT = ("poll_interval", "timeout", "cancel_on_exit")
+
+
+def _pick(arguments: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """The flow's arguments that one of its tasks takes."""
+    return {name: arguments[name] for name in names}
 
 
 @flow(name="run-tower-pipeline", on_cancellation=[cancel_tower_runs])
@@ -46,23 +56,10 @@ async def arun_pipeline(
     cancel_on_exit: bool = True,
 ) -> Workflow:
     """Async form of `run_pipeline`."""
-    workflow_id: str = await alaunch_workflow(
-        credentials,
-        pipeline,
-        params=params,
-        revision=revision,
-        config_profiles=config_profiles,
-        compute_env=compute_env,
-        work_dir=work_dir,
-        labels=labels,
-        run_name=run_name,
-    )
+    arguments = locals()
+    workflow_id: str = await alaunch_workflow(**_pick(arguments, _LAUNCH))
     workflow: Workflow = await await_for_workflow(
-        credentials,
-        workflow_id,
-        poll_interval=poll_interval,
-        timeout=timeout,
-        cancel_on_exit=cancel_on_exit,
+        credentials, workflow_id, **_pick(arguments, _WAIT)
     )
     return workflow
 
@@ -108,28 +105,7 @@ def run_pipeline(
     Returns:
         The final `nftower.Workflow`.
     """
+    arguments = locals()
     # inside a sync flow the dispatching tasks run synchronously
-    workflow_id = cast(
-        str,
-        launch_workflow(
-            credentials,
-            pipeline,
-            params=params,
-            revision=revision,
-            config_profiles=config_profiles,
-            compute_env=compute_env,
-            work_dir=work_dir,
-            labels=labels,
-            run_name=run_name,
-        ),
-    )
-    return cast(
-        "Workflow",
-        wait_for_workflow(
-            credentials,
-            workflow_id,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            cancel_on_exit=cancel_on_exit,
-        ),
-    )
+    workflow_id = cast(str, launch_workflow(**_pick(arguments, _LAUNCH)))
+    return cast("Workflow", wait_for_workflow(credentials, workflow_id, **_pick(arguments, _WAIT)))

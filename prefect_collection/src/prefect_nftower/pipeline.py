@@ -44,7 +44,6 @@ class TowerWorkflowRun(JobRun["Workflow"]):
         self.workflow_id = workflow_id
         self.action = action
         self._reporter = reporter
-        self._final: Workflow | None = None
 
     @property
     def run_url(self) -> str | None:
@@ -54,53 +53,30 @@ class TowerWorkflowRun(JobRun["Workflow"]):
     def __repr__(self) -> str:
         return f"TowerWorkflowRun(workflow_id={self.workflow_id!r}, action={self.action!r})"
 
-    def _reporter_for(self, workflow: Workflow, run_url: str | None) -> RunReporter:
-        from ._reporting import RunReporter
-
-        if self._reporter is None:
-            self._reporter = RunReporter.for_workflow(workflow, run_url)
-        return self._reporter
-
     async def await_for_completion(self) -> None:
         """Async form of `wait_for_completion`."""
-        from ._launching import follow_run
-        from ._watching import WaitPlan, afailure_of, await_run
+        from ._watching import WaitPlan, await_run
 
         block = self.pipeline
-        plan = WaitPlan(self.workflow_id, block.poll_interval, block.timeout)
-        async with block.credentials.get_async_client() as client:
-            first = await client.get_workflow(self.workflow_id)
-            reporter = self._reporter_for(first, client.run_url(first))
-            follow_run(self.workflow_id, block.credentials, block.cancel_on_exit)
-            workflow = await await_run(client, plan, reporter, cancel_on_exit=block.cancel_on_exit)
-            report = await afailure_of(client, workflow)
-        self._final = workflow
-        await reporter.afinished(workflow, report)
-        if report is not None:
-            raise report.to_error()
+        plan = WaitPlan(
+            self.workflow_id,
+            block.poll_interval,
+            block.timeout,
+            cancel_on_exit=block.cancel_on_exit,
+        )
+        await await_run(block.credentials, plan, self._reporter)
 
     @async_dispatch(await_for_completion)
     def wait_for_completion(self) -> None:  # type: ignore[override]
         """Wait until the run finishes; raise `nftower.WorkflowFailedError` unless it succeeded.
 
-        Polls every `poll_interval` seconds, logs status changes, cancels the Tower run
-        past `timeout` (unless `cancel_on_exit=False`).
+        Status checks go through the process's shared poller every `poll_interval` seconds;
+        status changes are logged; past `timeout` the Tower run is cancelled (unless
+        `cancel_on_exit=False`) and `nftower.WaitTimeoutError` raised.
         """
-        from ._launching import follow_run
-        from ._watching import WaitPlan, failure_of, wait_run
+        from ._watching import run_sync
 
-        block = self.pipeline
-        plan = WaitPlan(self.workflow_id, block.poll_interval, block.timeout)
-        with block.credentials.get_client() as client:
-            first = client.get_workflow(self.workflow_id)
-            reporter = self._reporter_for(first, client.run_url(first))
-            follow_run(self.workflow_id, block.credentials, block.cancel_on_exit)
-            workflow = wait_run(client, plan, reporter, cancel_on_exit=block.cancel_on_exit)
-            report = failure_of(client, workflow)
-        self._final = workflow
-        reporter.finished(workflow, report)
-        if report is not None:
-            raise report.to_error()
+        run_sync(self.await_for_completion())
 
     async def afetch_result(self) -> Workflow:
         """Async form of `fetch_result`."""
@@ -186,47 +162,16 @@ class TowerPipeline(JobBlock["Workflow"]):
         description="Cancel the Tower run when waiting times out or is cancelled.",
     )
 
-    def _launch_kwargs(self) -> dict[str, Any]:
-        from ._launching import launch_kwargs
-
-        return launch_kwargs(
-            params=self.params,
-            revision=self.revision,
-            config_profiles=self.config_profiles,
-            compute_env=self.compute_env,
-            work_dir=self.work_dir,
-            labels=self.labels,
-        )
-
     async def atrigger(self) -> TowerWorkflowRun:
         """Async form of `trigger`."""
-        from ._guard import aguard
-        from ._launching import alaunch
+        from ._launching import alaunch, launch_arguments
 
-        await aguard(self.credentials)
-        async with self.credentials.get_async_client() as client:
-            handle, reporter = await alaunch(
-                client,
-                self.credentials,
-                self.pipeline,
-                run_name=self.run_name,
-                **self._launch_kwargs(),
-            )
+        handle, reporter = await alaunch(self.credentials, **launch_arguments(dict(self)))
         return TowerWorkflowRun(self, handle.workflow_id, action=handle.action, reporter=reporter)
 
     @async_dispatch(atrigger)
     def trigger(self) -> TowerWorkflowRun:  # type: ignore[override]
         """Launch the pipeline (or reattach, inside a retried flow run)."""
-        from ._guard import guard
-        from ._launching import launch
+        from ._watching import run_sync
 
-        guard(self.credentials)
-        with self.credentials.get_client() as client:
-            handle, reporter = launch(
-                client,
-                self.credentials,
-                self.pipeline,
-                run_name=self.run_name,
-                **self._launch_kwargs(),
-            )
-        return TowerWorkflowRun(self, handle.workflow_id, action=handle.action, reporter=reporter)
+        return run_sync(self.atrigger())

@@ -30,17 +30,8 @@ from prefect.cache_policies import NO_CACHE
 from ._caching import LAUNCH_CACHE_POLICY
 from ._context import run_logger
 from ._guard import aguard, guard
-from ._launching import alaunch, follow_run, launch, launch_kwargs
-from ._reporting import RunReporter
-from ._watching import (
-    DEFAULT_POLL_INTERVAL,
-    DEFAULT_UNKNOWN_TIMEOUT,
-    WaitPlan,
-    afailure_of,
-    await_run,
-    failure_of,
-    wait_run,
-)
+from ._launching import alaunch, launch_arguments
+from ._watching import DEFAULT_POLL_INTERVAL, DEFAULT_UNKNOWN_TIMEOUT, WaitPlan, await_run, run_sync
 from .credentials import TowerCredentials
 
 if TYPE_CHECKING:
@@ -92,26 +83,8 @@ async def alaunch_workflow(
     launch_options: dict[str, Any] | None = None,
 ) -> str:
     """Async form of `launch_workflow`."""
-    kwargs = launch_kwargs(
-        params=params,
-        revision=revision,
-        config_profiles=config_profiles,
-        compute_env=compute_env,
-        work_dir=work_dir,
-        labels=labels,
-        extra=launch_options,
-    )
     with _logged_errors("launch"):
-        await aguard(credentials)
-        async with credentials.get_async_client() as client:
-            handle, _ = await alaunch(
-                client,
-                credentials,
-                pipeline,
-                run_name=run_name,
-                resume_failed=resume_failed,
-                **kwargs,
-            )
+        handle, _ = await alaunch(credentials, **launch_arguments(locals()))
     return handle.workflow_id
 
 
@@ -164,27 +137,7 @@ def launch_workflow(
             return launch_workflow(TowerCredentials.load("BLOCK_NAME"), "rnaseq")
         ```
     """
-    kwargs = launch_kwargs(
-        params=params,
-        revision=revision,
-        config_profiles=config_profiles,
-        compute_env=compute_env,
-        work_dir=work_dir,
-        labels=labels,
-        extra=launch_options,
-    )
-    with _logged_errors("launch"):
-        guard(credentials)
-        with credentials.get_client() as client:
-            handle, _ = launch(
-                client,
-                credentials,
-                pipeline,
-                run_name=run_name,
-                resume_failed=resume_failed,
-                **kwargs,
-            )
-    return handle.workflow_id
+    return run_sync(alaunch_workflow.fn(**locals()))
 
 
 # get ----------------------------------------------------------------------------------
@@ -230,19 +183,11 @@ async def await_for_workflow(
     unknown_timeout: float = DEFAULT_UNKNOWN_TIMEOUT,
 ) -> Workflow:
     """Async form of `wait_for_workflow`."""
-    plan = WaitPlan(workflow_id, poll_interval, timeout, unknown_timeout)
+    plan = WaitPlan(
+        workflow_id, poll_interval, timeout, unknown_timeout, cancel_on_exit, raise_on_failure
+    )
     with _logged_errors("wait"):
-        await aguard(credentials)
-        async with credentials.get_async_client() as client:
-            first = await client.get_workflow(workflow_id)
-            reporter = RunReporter.for_workflow(first, client.run_url(first))
-            follow_run(workflow_id, credentials, cancel_on_exit)
-            workflow = await await_run(client, plan, reporter, cancel_on_exit=cancel_on_exit)
-            report = await afailure_of(client, workflow)
-        await reporter.afinished(workflow, report)
-    if report is not None and raise_on_failure:
-        raise report.to_error()
-    return workflow
+        return await await_run(credentials, plan)
 
 
 @async_dispatch(await_for_workflow)
@@ -258,7 +203,9 @@ def wait_for_workflow(
 ) -> Workflow:
     """Wait in this one task run for a Tower run to finish and return its final details.
 
-    Logs only status changes; emits `nftower.workflow.<status>` events, keeps a progress
+    Status checks go through the process's shared poller (`nftower.monitor`, one per API
+    URL, token and workspace), so many concurrent waits cost about what one costs. Logs only
+    status changes; emits `nftower.workflow.<status>` events, keeps a progress
     artifact current and writes a markdown summary at the end. A run that ends FAILED or
     CANCELLED (or UNKNOWN for `unknown_timeout` seconds) raises
     `nftower.WorkflowFailedError` with status, run URL, error message and failed tasks,
@@ -270,7 +217,8 @@ def wait_for_workflow(
     Args:
         credentials: Tower credentials block.
         workflow_id: Tower workflow id, e.g. from `launch_workflow`.
-        poll_interval: Seconds between status checks.
+        poll_interval: Seconds between status checks (the shared poller uses the shortest
+            interval any of its waits asks for).
         timeout: Seconds to wait at most (None: no limit).
         cancel_on_exit: Cancel the Tower run when the wait is interrupted.
         raise_on_failure: Raise when the run did not succeed.
@@ -279,19 +227,7 @@ def wait_for_workflow(
     Returns:
         The final `nftower.Workflow`.
     """
-    plan = WaitPlan(workflow_id, poll_interval, timeout, unknown_timeout)
-    with _logged_errors("wait"):
-        guard(credentials)
-        with credentials.get_client() as client:
-            first = client.get_workflow(workflow_id)
-            reporter = RunReporter.for_workflow(first, client.run_url(first))
-            follow_run(workflow_id, credentials, cancel_on_exit)
-            workflow = wait_run(client, plan, reporter, cancel_on_exit=cancel_on_exit)
-            report = failure_of(client, workflow)
-        reporter.finished(workflow, report)
-    if report is not None and raise_on_failure:
-        raise report.to_error()
-    return workflow
+    return run_sync(await_for_workflow.fn(**locals()))
 
 
 # cancel -------------------------------------------------------------------------------
