@@ -14,7 +14,7 @@ from nftower import (
     Workflow,
     WorkflowFailedError,
 )
-from nftower import _flows as flows
+from nftower import _operations as ops
 from nftower import _runs as runs
 from nftower._endpoints import Call
 from nftower._exceptions import api_error
@@ -83,7 +83,7 @@ def test_pagination_reads_every_page_once(total: int, send_total: bool) -> None:
         calls.append(int(call.params["offset"]))
         return answer(call)
 
-    result = drive(flows.list_workflows(ctx(), None), counting)
+    result = drive(ops.list_workflows(ctx(), None), counting)
     items = result if isinstance(result, list) else []
     assert [wf.id for wf in items] == [f"w{i}" for i in range(total)]
     expected_calls = max(1, -(-total // 100) + (0 if send_total or total % 100 else 1))
@@ -98,7 +98,7 @@ def test_has_more_false_stops_pagination() -> None:
         calls.append(call)
         return {"workflows": [{"workflow": {"id": str(i)}} for i in range(100)], "hasMore": False}
 
-    assert len(drive(flows.list_workflows(ctx(), None), answer)) == 100
+    assert len(drive(ops.list_workflows(ctx(), None), answer)) == 100
     assert len(calls) == 1
 
 

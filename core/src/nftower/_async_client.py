@@ -1,54 +1,54 @@
-"""The asynchronous client: the twin of ``TowerClient`` with the same methods and arguments.
+"""The asynchronous client: the operations of :mod:`nftower._operations` run with ``await``.
 
-Only the transport and the driver differ (``await limiter.aacquire()``, ``asyncio.sleep``,
-awaitable ``on_change`` callbacks); the operations themselves are the same flows.
+The twin of ``TowerClient`` with the same methods and arguments; only the I/O differs
+(``async with limiter.aslot()``, ``asyncio.sleep``, awaitable ``on_change`` callbacks).
 """
 
 from __future__ import annotations
 
 import inspect
-import os
 from asyncio import sleep
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine
 from time import perf_counter
 from types import TracebackType
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
-from . import _flows as flows
-from . import _launch
-from . import _runs as runs
-from ._base_client import BaseTowerClient
-from ._config import TowerConfig
-from ._endpoints import Call
-from ._exceptions import TowerError
-from ._flows import Emit, Flow, Notify, Sleep
-from ._launch import LaunchOptions
-from ._models import (
-    Label,
-    Progress,
-    Task,
-    TaskStatus,
-    Workflow,
-)
-from ._reports import FailureReport, run_url
-from ._resources import (
-    ComputeEnv,
-    Pipeline,
-    RunHandle,
-    ServiceInfo,
-    UserInfo,
-    Workspace,
-)
+from . import _operations as ops
+from ._base_client import BaseTowerClient, IOStep, Send, as_method
+from ._flows import Emit, Flow, FlowContext, Listing, Notify, Sleep
 
 __all__ = ["AsyncTowerClient"]
 
+P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class AsyncTowerClient(BaseTowerClient):
-    """Asynchronous Tower / Seqera Platform client; see :class:`TowerClient` for every method.
+def _awaitable(
+    operation: Callable[Concatenate[FlowContext, P], Flow[T]],
+) -> Callable[Concatenate[AsyncTowerClient, P], Coroutine[Any, Any, T]]:
+    async def method(self: AsyncTowerClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await self._drive(operation(self._ctx, *args, **kwargs))
+
+    return as_method(method, operation, awaited=True)
+
+
+def _iterating(
+    operation: Callable[Concatenate[FlowContext, P], Listing[T]],
+) -> Callable[Concatenate[AsyncTowerClient, P], AsyncIterator[T]]:
+    async def method(
+        self: AsyncTowerClient, /, *args: P.args, **kwargs: P.kwargs
+    ) -> AsyncIterator[T]:
+        async for item in self._iterate(operation(self._ctx, *args, **kwargs)):
+            yield item
+
+    return as_method(method, operation, awaited=True)
+
+
+class AsyncTowerClient(BaseTowerClient[httpx.AsyncBaseTransport, httpx.AsyncClient]):
+    """Asynchronous Tower / Seqera Platform client: :class:`TowerClient`'s methods, awaited
+    (listings with ``async for``).
 
     Example (against the bundled emulator):
         >>> import asyncio
@@ -64,49 +64,12 @@ class AsyncTowerClient(BaseTowerClient):
 
     __module__ = "nftower"  # shown (and pickled) as nftower.AsyncTowerClient
 
-    def __init__(
-        self,
-        api_url: str | None = None,
-        token: str | None = None,
-        workspace: int | str | None = None,
-        *,
-        timeout: float = 30.0,
-        max_retries: int = 5,
-        rate_limit: int = 20,
-        rate_limit_window: float = 1.0,
-        rate_limit_backend: str | None = None,
-        accept_version: str = "1",
-        ui_url: str | None = None,
-        user_agent: str | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        config: TowerConfig | None = None,
-    ) -> None:
-        self._setup(
-            config,
-            api_url=api_url,
-            token=token,
-            workspace=workspace,
-            timeout=timeout,
-            max_retries=max_retries,
-            rate_limit=rate_limit,
-            rate_limit_window=rate_limit_window,
-            rate_limit_backend=rate_limit_backend,
-            accept_version=accept_version,
-            ui_url=ui_url,
-            user_agent=user_agent,
-        )
-        self._http = httpx.AsyncClient(
-            base_url=self._config.api_url,
-            headers=self._headers(),
-            timeout=self._config.timeout,
-            transport=transport,
-        )
-
-    # --- lifecycle ---------------------------------------------------------------------------
+    def _open(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+        return httpx.AsyncClient(**self._http_options(), transport=transport)
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await cast(httpx.AsyncClient, self._http).aclose()
+        await self._http.aclose()
 
     async def __aenter__(self) -> AsyncTowerClient:
         return self
@@ -119,246 +82,69 @@ class AsyncTowerClient(BaseTowerClient):
     ) -> None:
         await self.aclose()
 
-    # --- transport and drivers -----------------------------------------------------------------
+    # --- the I/O ---------------------------------------------------------------------------------
 
-    async def _send(self, call: Call) -> Any:
-        """One call: limiter -> request -> response -> retry decision (each attempt limited)."""
-        http = cast(httpx.AsyncClient, self._http)
-        attempt = 0
-        while True:
-            attempt += 1
-            request = self.build_request(call)
-            started = perf_counter()
-            try:
-                async with self._limiter.aslot():  # the call counts as in flight until it returns
-                    started = perf_counter()
-                    response = await http.send(request)
-            except httpx.HTTPError as exc:
-                error = self._transport_error(call, exc, perf_counter() - started, attempt)
-            else:
-                try:
-                    elapsed = perf_counter() - started
-                    return self._handle_response(call, response, elapsed, attempt)
-                except TowerError as exc:
-                    error = exc
-            delay = self._retry_delay(call, attempt, error)
-            if delay is None:
-                raise self._final_error(call, error)
-            await sleep(delay)
-
-    async def _step(self, step: Any) -> Any:
+    async def _io(self, step: IOStep) -> Any:
         if isinstance(step, Sleep):
             await sleep(step.seconds)
-            return None
-        if isinstance(step, Notify):
+        elif isinstance(step, Notify):
             result = step.callback(step.workflow)
             if inspect.isawaitable(result):
                 await result
-            return None
-        return await self._send(step)
+        elif isinstance(step, Send):
+            async with self._limiter.aslot():  # the call counts as in flight until it returns
+                started = perf_counter()
+                try:
+                    response = await self._http.send(step.request)
+                except httpx.HTTPError as exc:
+                    return exc, perf_counter() - started
+            return response, perf_counter() - started
+        return None
 
-    async def _iterate(self, flow: Flow[Any]) -> AsyncIterator[Any]:
-        value: Any = None
-        error: TowerError | None = None
+    async def _iterate(self, flow: Listing[T]) -> AsyncIterator[T]:
+        steps = self._steps(flow)
+        reply: Any = None
         while True:
             try:
-                step = flow.throw(error) if error is not None else flow.send(value)
+                step = steps.send(reply)
             except StopIteration:
                 return
-            value, error = None, None
             if isinstance(step, Emit):
+                reply = None
                 yield step.item
-                continue
-            try:
-                value = await self._step(step)
-            except TowerError as exc:
-                if not isinstance(step, Call):
-                    raise
-                error = exc
+            else:
+                reply = await self._io(step)
 
     async def _drive(self, flow: Flow[T]) -> T:
-        value: Any = None
-        error: TowerError | None = None
+        steps = self._steps(flow)
+        reply: Any = None
         while True:
             try:
-                step = flow.throw(error) if error is not None else flow.send(value)
+                step = steps.send(reply)
             except StopIteration as stop:
                 return cast(T, stop.value)
-            value, error = None, None
-            try:
-                value = await self._step(step)
-            except TowerError as exc:
-                if not isinstance(step, Call):
-                    raise
-                error = exc
+            reply = await self._io(step)
 
-    # --- identity, workspaces, launchpad ---------------------------------------------------------
+    # --- operations (see nftower._operations) ----------------------------------------------------
 
-    async def service_info(self) -> ServiceInfo:
-        """See :meth:`TowerClient.service_info`."""
-        return await self._drive(flows.service_info(self._ctx))
-
-    async def user_info(self) -> UserInfo:
-        """See :meth:`TowerClient.user_info`."""
-        return await self._drive(flows.user_info(self._ctx))
-
-    async def list_workspaces(self) -> list[Workspace]:
-        """See :meth:`TowerClient.list_workspaces`."""
-        return await self._drive(flows.list_workspaces(self._ctx))
-
-    async def workspace_id(self) -> int | None:
-        """See :meth:`TowerClient.workspace_id`."""
-        return await self._drive(flows.workspace_id(self._ctx))
-
-    async def list_pipelines(self, search: str | None = None) -> AsyncIterator[Pipeline]:
-        """See :meth:`TowerClient.list_pipelines` (use ``async for``)."""
-        async for item in self._iterate(flows.list_pipelines(self._ctx, search)):
-            yield item
-
-    async def get_pipeline(self, name_or_id: str | int) -> Pipeline:
-        """See :meth:`TowerClient.get_pipeline`."""
-        return await self._drive(flows.get_pipeline(self._ctx, name_or_id))
-
-    async def list_compute_envs(self, status: str | None = None) -> list[ComputeEnv]:
-        """See :meth:`TowerClient.list_compute_envs`."""
-        return await self._drive(flows.list_compute_envs(self._ctx, status))
-
-    async def list_labels(self, search: str | None = None) -> AsyncIterator[Label]:
-        """See :meth:`TowerClient.list_labels` (use ``async for``)."""
-        async for item in self._iterate(flows.list_labels(self._ctx, search)):
-            yield item
-
-    # --- launching -------------------------------------------------------------------------------
-
-    async def launch(
-        self,
-        pipeline: str | int,
-        *,
-        params: Mapping[str, Any] | str | os.PathLike[str] | None = None,
-        params_mode: Literal["merge", "replace"] = "merge",
-        run_name: str | None = None,
-        revision: str | None = None,
-        compute_env: str | None = None,
-        work_dir: str | None = None,
-        config_profiles: Sequence[str] | None = None,
-        config_text: str | None = None,
-        labels: Sequence[str | int] | None = None,
-        create_labels: bool = False,
-        pre_run_script: str | None = None,
-        post_run_script: str | None = None,
-        pull_latest: bool | None = None,
-        stub_run: bool | None = None,
-        **extra_launch_fields: Any,
-    ) -> str:
-        """See :meth:`TowerClient.launch`."""
-        opts = LaunchOptions.build(
-            params=params, params_mode=params_mode, run_name=run_name, revision=revision,
-            compute_env=compute_env, work_dir=work_dir, config_profiles=config_profiles,
-            config_text=config_text, labels=labels, create_labels=create_labels,
-            pre_run_script=pre_run_script, post_run_script=post_run_script,
-            pull_latest=pull_latest, stub_run=stub_run, **extra_launch_fields,
-        )  # fmt: skip
-        return await self._drive(_launch.launch(self._ctx, pipeline, opts))
-
-    async def ensure_run(
-        self,
-        pipeline: str | int,
-        *,
-        run_name: str,
-        resume_failed: bool = True,
-        **launch_kwargs: Any,
-    ) -> RunHandle:
-        """See :meth:`TowerClient.ensure_run`."""
-        opts = LaunchOptions.build(**launch_kwargs)
-        return await self._drive(
-            _launch.ensure_run(
-                self._ctx, pipeline, run_name=run_name, resume_failed=resume_failed, opts=opts
-            )
-        )
-
-    async def relaunch(
-        self,
-        workflow_id: str,
-        *,
-        resume: bool = True,
-        run_name: str | None = None,
-        **overrides: Any,
-    ) -> str:
-        """See :meth:`TowerClient.relaunch`."""
-        opts = LaunchOptions.build(run_name=run_name, **overrides)
-        flow = _launch.relaunch(self._ctx, workflow_id, resume=resume, opts=opts)
-        new_id, _ = await self._drive(flow)
-        return new_id
-
-    # --- runs ------------------------------------------------------------------------------------
-
-    async def get_workflow(self, workflow_id: str) -> Workflow:
-        """See :meth:`TowerClient.get_workflow`."""
-        return await self._drive(runs.get_workflow(self._ctx, workflow_id))
-
-    async def find_workflow(self, run_name: str) -> Workflow | None:
-        """See :meth:`TowerClient.find_workflow`."""
-        return await self._drive(flows.find_workflow(self._ctx, run_name))
-
-    async def list_workflows(self, search: str | None = None) -> AsyncIterator[Workflow]:
-        """See :meth:`TowerClient.list_workflows` (use ``async for``)."""
-        async for item in self._iterate(flows.list_workflows(self._ctx, search)):
-            yield item
-
-    async def get_progress(self, workflow_id: str) -> Progress:
-        """See :meth:`TowerClient.get_progress`."""
-        return await self._drive(runs.get_progress(self._ctx, workflow_id))
-
-    async def list_tasks(
-        self, workflow_id: str, status: str | TaskStatus | None = None
-    ) -> list[Task]:
-        """See :meth:`TowerClient.list_tasks`."""
-        return await self._drive(runs.list_tasks(self._ctx, workflow_id, status))
-
-    async def get_log(self, workflow_id: str, tail: int | None = 100) -> list[str]:
-        """See :meth:`TowerClient.get_log`."""
-        return await self._drive(runs.get_log(self._ctx, workflow_id, tail))
-
-    async def cancel(self, workflow_id: str, force: bool = False) -> None:
-        """See :meth:`TowerClient.cancel`."""
-        await self._drive(runs.cancel(self._ctx, workflow_id, force))
-
-    async def wait(
-        self,
-        workflow_id: str,
-        *,
-        poll_interval: float = 30.0,
-        timeout: float | None = None,
-        unknown_timeout: float = 3600.0,
-        on_change: Callable[[Workflow], Any] | None = None,
-    ) -> Workflow:
-        """See :meth:`TowerClient.wait`; ``on_change`` may also be an async function."""
-        return await self._drive(
-            runs.wait(
-                self._ctx,
-                workflow_id,
-                poll_interval=poll_interval,
-                timeout=timeout,
-                unknown_timeout=unknown_timeout,
-                on_change=on_change,
-            )
-        )
-
-    async def failure_report(self, workflow_id_or_workflow: str | Workflow) -> FailureReport:
-        """See :meth:`TowerClient.failure_report`."""
-        return await self._drive(runs.failure_report(self._ctx, workflow_id_or_workflow))
-
-    def run_url(self, workflow: Workflow) -> str | None:
-        """See :meth:`TowerClient.run_url` (no I/O, so not a coroutine)."""
-        return run_url(self._config.web_url, workflow)
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-    ) -> Any:
-        """See :meth:`TowerClient.request`."""
-        return await self._drive(flows.request(self._ctx, method, path, params, json))
+    service_info = _awaitable(ops.service_info)
+    user_info = _awaitable(ops.user_info)
+    list_workspaces = _awaitable(ops.list_workspaces)
+    workspace_id = _awaitable(ops.workspace_id)
+    list_pipelines = _iterating(ops.list_pipelines)
+    get_pipeline = _awaitable(ops.get_pipeline)
+    list_compute_envs = _awaitable(ops.list_compute_envs)
+    list_labels = _iterating(ops.list_labels)
+    launch = _awaitable(ops.launch)
+    ensure_run = _awaitable(ops.ensure_run)
+    relaunch = _awaitable(ops.relaunch)
+    get_workflow = _awaitable(ops.get_workflow)
+    find_workflow = _awaitable(ops.find_workflow)
+    list_workflows = _iterating(ops.list_workflows)
+    get_progress = _awaitable(ops.get_progress)
+    list_tasks = _awaitable(ops.list_tasks)
+    get_log = _awaitable(ops.get_log)
+    cancel = _awaitable(ops.cancel)
+    wait = _awaitable(ops.wait)
+    failure_report = _awaitable(ops.failure_report)
+    request = _awaitable(ops.request)

@@ -1,14 +1,24 @@
 """What both clients share, without any I/O: configuration, headers, building requests,
-turning responses and transport failures into results or :mod:`nftower` errors, retry
-bookkeeping and request logging.
+the retry loop, turning responses and transport failures into results or :mod:`nftower` errors,
+request logging, and binding the operations of :mod:`nftower._operations` as methods.
+
+A client drives each operation's flow through :meth:`BaseTowerClient._steps`, which answers
+the flow's :class:`~nftower._endpoints.Call` steps itself (attempts, retry decisions, errors)
+and leaves the driver nothing but I/O: :class:`Send` one request inside a rate-limit slot,
+:class:`~nftower._flows.Sleep`, run a :class:`~nftower._flows.Notify` callback, hand over an
+:class:`~nftower._flows.Emit` item. ``TowerClient`` does those with blocking calls,
+``AsyncTowerClient`` with ``await``.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import platform
 import re
-from typing import Any
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
@@ -24,14 +34,21 @@ from ._exceptions import (
     TowerTimeoutError,
     api_error,
 )
-from ._flows import FlowContext
+from ._flows import Emit, Flow, FlowContext, Notify, Sleep
+from ._models import Workflow
+from ._reports import run_url
 from ._retry import decide, parse_retry_after
 from ._version import __version__
 from .ratelimit import RateLimiter, get_limiter
 
-__all__ = ["BaseTowerClient", "logger"]
+__all__ = ["BaseTowerClient", "IOStep", "Send", "as_method", "logger"]
 
 logger = logging.getLogger("nftower")
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+TransportT = TypeVar("TransportT")
+HttpT = TypeVar("HttpT", bound="httpx.Client | httpx.AsyncClient")
 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _OPTION_DEFAULTS: dict[str, Any] = {
@@ -44,6 +61,18 @@ _OPTION_DEFAULTS: dict[str, Any] = {
     "ui_url": None,
     "user_agent": None,
 }
+_FLOW_RESULT = re.compile(r"(?P<kind>Flow|Listing)\[(?P<inner>.*)\]")
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send ``request`` in a rate-limit slot; answered ``(response or httpx error, seconds)``."""
+
+    request: httpx.Request
+
+
+#: What a driver does: the I/O left once :meth:`BaseTowerClient._steps` has handled the calls.
+IOStep = Send | Sleep | Notify | Emit[Any]
 
 
 def default_user_agent(extra: str | None = None) -> str:
@@ -52,13 +81,77 @@ def default_user_agent(extra: str | None = None) -> str:
     return f"{agent} {extra.strip()}" if extra and extra.strip() else agent
 
 
-class BaseTowerClient:
-    """Configuration, request building and response handling shared by both clients."""
+def as_method(method: F, operation: Callable[..., Any], *, awaited: bool) -> F:
+    """Give ``method`` the name, documentation and signature of ``operation`` (whose ``ctx``
+    becomes ``self``), so that ``help()`` and ``inspect`` show the operation."""
+    signature = inspect.signature(operation)
+    result = str(signature.return_annotation)
+    match = _FLOW_RESULT.fullmatch(result)
+    if match is not None:
+        result = match["inner"]
+        if match["kind"] == "Listing":
+            result = f"{'AsyncIterator' if awaited else 'Iterator'}[{result}]"
+    own = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    parameters = [own, *list(signature.parameters.values())[1:]]
+    method.__name__ = method.__qualname__ = operation.__name__
+    method.__doc__ = operation.__doc__
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=parameters, return_annotation=result
+    )
+    return method
+
+
+class BaseTowerClient(Generic[TransportT, HttpT]):
+    """Configuration, the retry loop and response handling shared by both clients.
+
+    Subclasses provide ``_open`` (their httpx client) and the I/O of a driver.
+    """
 
     _config: TowerConfig
     _limiter: RateLimiter
     _ctx: FlowContext
-    _http: httpx.Client | httpx.AsyncClient
+    _http: HttpT
+
+    def __init__(
+        self,
+        api_url: str | None = None,
+        token: str | None = None,
+        workspace: int | str | None = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        rate_limit: int = 20,
+        rate_limit_window: float = 1.0,
+        rate_limit_backend: str | None = None,
+        accept_version: str = "1",
+        ui_url: str | None = None,
+        user_agent: str | None = None,
+        transport: TransportT | None = None,
+        config: TowerConfig | None = None,
+    ) -> None:
+        self._setup(
+            config,
+            api_url=api_url,
+            token=token,
+            workspace=workspace,
+            timeout=timeout,
+            max_retries=max_retries,
+            rate_limit=rate_limit,
+            rate_limit_window=rate_limit_window,
+            rate_limit_backend=rate_limit_backend,
+            accept_version=accept_version,
+            ui_url=ui_url,
+            user_agent=user_agent,
+        )
+        self._http = self._open(transport)
+
+    def _open(self, transport: TransportT | None) -> HttpT:
+        """The httpx client (sync or async) with :meth:`_http_options`."""
+        raise NotImplementedError
+
+    def _http_options(self) -> dict[str, Any]:
+        cfg = self._config
+        return {"base_url": cfg.api_url, "headers": self._headers(), "timeout": cfg.timeout}
 
     def _setup(self, config: TowerConfig | None, **options: Any) -> None:
         identity = {key: options.pop(key) for key in ("api_url", "token", "workspace")}
@@ -110,6 +203,51 @@ class BaseTowerClient:
         return self._http.build_request(
             call.method, call.url_path, params=dict(call.params) or None, json=call.json
         )
+
+    def run_url(self, workflow: Workflow) -> str | None:
+        """The run page in the web UI (org or personal form; ``None`` without org and user
+        names). No I/O, so a plain method on both clients."""
+        return run_url(self._config.web_url, workflow)
+
+    # --- flows: every call answered here, only I/O left for the driver ------------------------
+
+    def _steps(self, flow: Flow[T]) -> Generator[IOStep, Any, T]:
+        """Run ``flow``, answering its calls (attempts, retries, errors thrown into the flow);
+        yield the I/O steps for the driver and return the flow's result."""
+        reply: Any = None
+        error: TowerError | None = None
+        while True:
+            try:
+                step = flow.send(reply) if error is None else flow.throw(error)
+            except StopIteration as stop:
+                return cast(T, stop.value)
+            reply, error = None, None
+            if isinstance(step, Call):
+                try:
+                    reply = yield from self._attempts(step)
+                except TowerError as exc:
+                    error = exc
+            else:
+                reply = yield step
+
+    def _attempts(self, call: Call) -> Generator[IOStep, Any, Any]:
+        """One call: send, map the outcome, retry after a sleep or raise the final error."""
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome, elapsed = yield Send(self.build_request(call))
+            error: TowerError
+            if isinstance(outcome, httpx.Response):
+                try:
+                    return self._handle_response(call, outcome, elapsed, attempt)
+                except TowerError as exc:
+                    error = exc
+            else:
+                error = self._transport_error(call, outcome, elapsed, attempt)
+            delay = self._retry_delay(call, attempt, error)
+            if delay is None:
+                raise self._final_error(call, error)
+            yield Sleep(delay)
 
     # --- one attempt: response or failure -> result or error ------------------------------------
 

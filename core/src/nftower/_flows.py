@@ -1,4 +1,5 @@
-"""Multi-call operations as generators, shared by the sync and the async client.
+"""Flows: operations as generators, shared by the sync and the async client, and their
+building blocks (workspace resolution, pagination, lookups by name).
 
 A flow yields steps and receives their results: a :class:`~nftower._endpoints.Call` gets back the
 parsed JSON (or has the call's :class:`~nftower.TowerError` thrown in), :class:`Sleep` pauses,
@@ -26,41 +27,21 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from . import _endpoints as ep
 from ._config import TowerConfig
 from ._endpoints import PAGE_SIZE, Call
-from ._exceptions import (
-    NotFoundError,
-    RateLimitError,
-    ServerError,
-    TowerConfigError,
-    TowerConnectionError,
-)
-from ._models import (
-    Label,
-    Workflow,
-)
-from ._resources import (
-    ComputeEnv,
-    Pipeline,
-    ServiceInfo,
-    UserInfo,
-    Workspace,
-)
+from ._exceptions import NotFoundError, TowerConfigError
+from ._models import Workflow
+from ._resources import Pipeline, UserInfo, Workspace
 
-__all__ = ["Emit", "Flow", "FlowContext", "Notify", "Sleep"]
+__all__ = ["Emit", "Flow", "FlowContext", "Listing", "Notify", "Sleep"]
 
 logger = logging.getLogger("nftower")
 T = TypeVar("T")
-
-#: Consecutive failed status checks ``wait()`` tolerates (each already retried) before raising.
-MAX_POLL_ERRORS = 3
-MAX_LOG_PAGES = 50
-_TRANSIENT = (TowerConnectionError, ServerError, RateLimitError)
 
 
 @dataclass(frozen=True)
@@ -71,10 +52,10 @@ class Sleep:
 
 
 @dataclass(frozen=True)
-class Emit:
+class Emit(Generic[T]):
     """Hand one item of a lazy listing to the caller."""
 
-    item: Any
+    item: T
 
 
 @dataclass(frozen=True)
@@ -85,8 +66,11 @@ class Notify:
     workflow: Workflow
 
 
-Step = Call | Sleep | Emit | Notify
+Step = Call | Sleep | Emit[Any] | Notify
+#: A flow: yields steps, gets each one's result back, returns its own result.
 Flow = Generator[Step, Any, T]
+#: A lazy listing: a flow that emits items of type ``T``.
+Listing = Generator[Call | Sleep | Notify | Emit[T], Any, None]
 
 
 @dataclass
@@ -155,7 +139,7 @@ def _page(data: Any, key: str, offset: int) -> tuple[list[Any], bool]:
     return items, more
 
 
-def iterate(make_call: Callable[[int], Call], key: str, parse: Callable[[Any], Any]) -> Flow[None]:
+def iterate(make_call: Callable[[int], Call], key: str, parse: Callable[[Any], T]) -> Listing[T]:
     """Emit every item of a paginated listing, fetching pages lazily (``max=100`` each)."""
     offset = 0
     while True:
@@ -186,6 +170,18 @@ def collect(
         if not more:
             return found
         offset += len(items)
+
+
+def listing(
+    ctx: FlowContext,
+    endpoint: Callable[..., Call],
+    key: str,
+    parse: Callable[[Any], T],
+    search: str | None,
+) -> Listing[T]:
+    """Emit every item of a searchable workspace listing (``endpoint(ws, search=, offset=)``)."""
+    ws = yield from workspace_id(ctx)
+    yield from iterate(lambda offset: endpoint(ws, search=search, offset=offset), key, parse)
 
 
 # --- lookups -------------------------------------------------------------------------------------
@@ -237,71 +233,7 @@ def attempt_number(run_name: str, base: str) -> int:
     return int(rest[2:]) if rest.startswith("-r") and rest[2:].isdigit() else 0
 
 
-def _age_key(run: Workflow) -> float:
+def created_at(run: Workflow) -> float:
+    """When a run was created (a sort key for "newest"; ``0.0`` when unknown)."""
     when = run.date_created or run.submit or run.start
     return when.timestamp() if when else 0.0
-
-
-def find_workflow(ctx: FlowContext, run_name: str) -> Flow[Workflow | None]:
-    """The newest run named exactly ``run_name``, or ``None``."""
-    runs = yield from find_runs(ctx, run_name, attempts=False)
-    return max(runs, key=_age_key) if runs else None
-
-
-def service_info(ctx: FlowContext) -> Flow[ServiceInfo]:
-    """``GET /service-info``."""
-    return ServiceInfo.model_validate((yield ep.service_info()) or {})
-
-
-def list_pipelines(ctx: FlowContext, search: str | None) -> Flow[None]:
-    """Emit the workspace's launchpad pipelines (``search`` = substring filter)."""
-    ws = yield from workspace_id(ctx)
-    yield from iterate(
-        lambda offset: ep.list_pipelines(ws, search=search, offset=offset),
-        "pipelines",
-        Pipeline.model_validate,
-    )
-
-
-def list_workflows(ctx: FlowContext, search: str | None) -> Flow[None]:
-    """Emit the workspace's runs, newest first (``search`` accepts ``key:value`` filters)."""
-    ws = yield from workspace_id(ctx)
-    yield from iterate(
-        lambda offset: ep.list_workflows(ws, search=search, offset=offset),
-        "workflows",
-        Workflow.model_validate,
-    )
-
-
-def list_compute_envs(ctx: FlowContext, status: str | None) -> Flow[list[ComputeEnv]]:
-    """The workspace's compute environments (``status`` e.g. ``"AVAILABLE"``)."""
-    ws = yield from workspace_id(ctx)
-    data = yield ep.list_compute_envs(ws, status=status)
-    return [ComputeEnv.model_validate(env) for env in (data or {}).get("computeEnvs") or []]
-
-
-def request(
-    ctx: FlowContext,
-    method: str,
-    path: str,
-    params: Mapping[str, Any] | None,
-    json: Any,
-) -> Flow[Any]:
-    """Any endpoint, through the same limiter / retry / error layer."""
-    if not isinstance(method, str) or not method.strip().isalpha():
-        raise TowerConfigError(f"method must be an HTTP method such as 'GET', got {method!r}")
-    if not isinstance(path, str) or not path.strip() or "://" in path or "?" in path:
-        raise TowerConfigError(
-            f"path must be an API path such as '/workflow/abc' (query in params=), got {path!r}"
-        )
-    return (yield ep.raw(method.strip(), path.strip(), params=params, json=json))
-
-
-def list_labels(ctx: FlowContext, search: str | None) -> Flow[None]:
-    """Emit the workspace's labels."""
-    ws = yield from workspace_id(ctx)
-    yield from iterate(
-        lambda offset: ep.list_labels(ws, search=search, offset=offset),
-        "labels",
-        Label.model_validate,
-    )

@@ -15,6 +15,7 @@ from ._flows import (
     FlowContext,
     attempt_number,
     collect,
+    created_at,
     find_runs,
     get_pipeline,
     workspace_id,
@@ -240,7 +241,9 @@ def ensure_run(
     check_run_name(run_name, room=RELAUNCH_SUFFIX_ROOM)
     runs = yield from find_runs(ctx, run_name, attempts=True)
     if runs:
-        newest = max(runs, key=lambda r: (attempt_number(r.run_name or "", run_name), _when(r)))
+        newest = max(
+            runs, key=lambda r: (attempt_number(r.run_name or "", run_name), created_at(r))
+        )
         status = newest.status
         if status is not None and (status.is_active or status.value == "SUCCEEDED"):
             logger.info("Reattaching to run %s (%s), %s", newest.run_name, newest.id, status.value)
@@ -281,9 +284,4 @@ def _or_find(ctx: FlowContext, run_name: str, submit: Flow[T]) -> Flow[T | str]:
         if not found:
             raise
         logger.warning("The launch outcome was unknown, but run %s exists: following it", run_name)
-        return max(found, key=_when).id or ""
-
-
-def _when(run: Workflow) -> float:
-    when = run.date_created or run.submit or run.start
-    return when.timestamp() if when else 0.0
+        return max(found, key=created_at).id or ""

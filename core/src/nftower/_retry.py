@@ -1,8 +1,8 @@
 """Retry policy: which failures are retried, and after how long (pure functions).
 
-A small :func:`decide` function rather than tenacity or stamina: the retry loop is two short
-twins in ``_client.py`` (``time.sleep`` / ``asyncio.sleep``) around one shared decision, and the
-decision needs the :class:`~nftower._endpoints.Call` (is it the launch?) and the server's
+A small :func:`decide` function rather than tenacity or stamina: the retry loop is one
+generator (``BaseTowerClient._attempts``) that yields its sleeps to the sync or async driver,
+and the decision needs the :class:`~nftower._endpoints.Call` (is it the launch?) and the server's
 ``Retry-After``. Those libraries wrap whole callables in decorators or context managers, which
 would put the policy in two places and hide the launch rule in predicate plumbing.
 

@@ -1,0 +1,283 @@
+"""The client operations, each written once: signature, documentation and the flow doing it.
+
+``TowerClient`` and ``AsyncTowerClient`` turn every function here into a method of the same
+name, signature and documentation (``ctx`` becomes ``self``): the sync client runs the flow
+with blocking I/O, the async client with ``await``. A listing becomes an iterator (``for`` /
+``async for``) fetching pages as you go. Nothing here does I/O.
+
+Example (a flow driven by hand: the client answers each call the same way over HTTP):
+    >>> from nftower import TowerConfig
+    >>> from nftower._flows import FlowContext
+    >>> flow = get_workflow(FlowContext(TowerConfig(token="t", workspace=7)), "4Bi5xBK6E2Nbhj")
+    >>> call = next(flow)
+    >>> call.operation, call.params
+    ('GET /workflow/{workflowId}', {'workspaceId': 7})
+    >>> try:
+    ...     flow.send({"workflow": {"id": "4Bi5xBK6E2Nbhj", "status": "RUNNING"}})
+    ... except StopIteration as done:
+    ...     print(done.value.status)
+    RUNNING
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal
+
+from . import _endpoints as ep
+from . import _flows as flows
+from . import _launch as launching
+from . import _runs as runs
+from ._exceptions import TowerConfigError
+from ._flows import Flow, FlowContext, Listing
+from ._launch_options import LaunchOptions
+from ._models import Label, Progress, Task, TaskStatus, Workflow
+from ._reports import FailureReport
+from ._resources import ComputeEnv, Pipeline, RunHandle, ServiceInfo, UserInfo, Workspace
+
+__all__ = [
+    "cancel", "ensure_run", "failure_report", "find_workflow", "get_log", "get_pipeline",
+    "get_progress", "get_workflow", "launch", "list_compute_envs", "list_labels",
+    "list_pipelines", "list_tasks", "list_workflows", "list_workspaces", "relaunch", "request",
+    "service_info", "user_info", "wait", "workspace_id",
+]  # fmt: skip
+
+# --- identity, workspaces, launchpad ------------------------------------------------------------
+
+
+def service_info(ctx: FlowContext, /) -> Flow[ServiceInfo]:
+    """Tower version and limits (``GET /service-info``; works without a valid token)."""
+    return ServiceInfo.model_validate((yield ep.service_info()) or {})
+
+
+def user_info(ctx: FlowContext, /) -> Flow[UserInfo]:
+    """The token's user (``GET /user-info``): a cheap credentials check."""
+    return (yield from flows.user_info(ctx))
+
+
+def list_workspaces(ctx: FlowContext, /) -> Flow[list[Workspace]]:
+    """The workspaces of the token's user."""
+    return (yield from flows.list_workspaces(ctx))
+
+
+def workspace_id(ctx: FlowContext, /) -> Flow[int | None]:
+    """The configured workspace id (``"org/workspace"`` resolved once); ``None`` = personal."""
+    return (yield from flows.workspace_id(ctx))
+
+
+def list_pipelines(ctx: FlowContext, /, search: str | None = None) -> Listing[Pipeline]:
+    """Launchpad pipelines (``search``: part of the name or repository), page by page."""
+    return flows.listing(ctx, ep.list_pipelines, "pipelines", Pipeline.model_validate, search)
+
+
+def get_pipeline(ctx: FlowContext, /, name_or_id: str | int) -> Flow[Pipeline]:
+    """A launchpad pipeline by id or exact name; :class:`NotFoundError` if there is none."""
+    return (yield from flows.get_pipeline(ctx, name_or_id))
+
+
+def list_compute_envs(ctx: FlowContext, /, status: str | None = None) -> Flow[list[ComputeEnv]]:
+    """Compute environments of the workspace (``status`` e.g. ``"AVAILABLE"``)."""
+    ws = yield from flows.workspace_id(ctx)
+    data = yield ep.list_compute_envs(ws, status=status)
+    return [ComputeEnv.model_validate(env) for env in (data or {}).get("computeEnvs") or []]
+
+
+def list_labels(ctx: FlowContext, /, search: str | None = None) -> Listing[Label]:
+    """Labels of the workspace (``search``: part of the name), page by page."""
+    return flows.listing(ctx, ep.list_labels, "labels", Label.model_validate, search)
+
+
+# --- launching ----------------------------------------------------------------------------------
+
+
+def launch(
+    ctx: FlowContext,
+    /,
+    pipeline: str | int,
+    *,
+    params: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    params_mode: Literal["merge", "replace"] = "merge",
+    run_name: str | None = None,
+    revision: str | None = None,
+    compute_env: str | None = None,
+    work_dir: str | None = None,
+    config_profiles: Sequence[str] | None = None,
+    config_text: str | None = None,
+    labels: Sequence[str | int] | None = None,
+    create_labels: bool = False,
+    pre_run_script: str | None = None,
+    post_run_script: str | None = None,
+    pull_latest: bool | None = None,
+    stub_run: bool | None = None,
+    **extra_launch_fields: Any,
+) -> Flow[str]:
+    """Launch a pipeline; returns the new workflow id.
+
+    ``pipeline`` is a launchpad name or id (its saved launch is the base, overrides go on top)
+    or a repository URL (primary compute environment and its work dir unless given).
+    ``params`` is a dict or a ``.json`` / ``.yaml`` file, merged over the saved params
+    (``params_mode="replace"`` replaces them). ``labels`` are names (``"name"`` or
+    ``"key=value"``) or ids; missing ones are created only with ``create_labels=True``.
+    Other ``WorkflowLaunchRequest`` fields pass through, e.g. ``headJobCpus=4`` or
+    ``head_job_cpus=4``. Bad input raises :class:`TowerConfigError` before any call.
+    The launch is never retried once the request may have reached Tower: then
+    :class:`LaunchOutcomeUnknownError` says how to check. Prefer :meth:`ensure_run` in
+    schedulers.
+    """
+    opts = LaunchOptions.build(
+        params=params, params_mode=params_mode, run_name=run_name, revision=revision,
+        compute_env=compute_env, work_dir=work_dir, config_profiles=config_profiles,
+        config_text=config_text, labels=labels, create_labels=create_labels,
+        pre_run_script=pre_run_script, post_run_script=post_run_script,
+        pull_latest=pull_latest, stub_run=stub_run, **extra_launch_fields,
+    )  # fmt: skip
+    return (yield from launching.launch(ctx, pipeline, opts))
+
+
+def ensure_run(
+    ctx: FlowContext,
+    /,
+    pipeline: str | int,
+    *,
+    run_name: str,
+    resume_failed: bool = True,
+    **launch_kwargs: Any,
+) -> Flow[RunHandle]:
+    """Make sure a run called ``run_name`` exists, without ever launching a duplicate.
+
+    Looks up runs named ``run_name`` or ``run_name-rN``. The newest active or SUCCEEDED one
+    is reattached; a FAILED / CANCELLED / UNKNOWN one is relaunched as ``run_name-r{N+1}``,
+    with Nextflow resume when ``resume_failed`` (fresh when Tower cannot resume it); with none,
+    ``pipeline`` is launched as ``run_name``. ``launch_kwargs`` are :meth:`launch`'s options.
+    """
+    opts = LaunchOptions.build(**launch_kwargs)
+    return (
+        yield from launching.ensure_run(
+            ctx, pipeline, run_name=run_name, resume_failed=resume_failed, opts=opts
+        )
+    )
+
+
+def relaunch(
+    ctx: FlowContext,
+    /,
+    workflow_id: str,
+    *,
+    resume: bool = True,
+    run_name: str | None = None,
+    **overrides: Any,
+) -> Flow[str]:
+    """Launch a run again from its own launch; returns the new workflow id.
+
+    With ``resume=True`` Nextflow resumes the old session (cached tasks are reused); when
+    Tower cannot resume the run it is relaunched from scratch (logged). ``overrides`` are
+    :meth:`launch`'s options.
+    """
+    opts = LaunchOptions.build(run_name=run_name, **overrides)
+    new_id, _ = yield from launching.relaunch(ctx, workflow_id, resume=resume, opts=opts)
+    return new_id
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+def get_workflow(ctx: FlowContext, /, workflow_id: str) -> Flow[Workflow]:
+    """A run with its progress, labels, job info and org / workspace names."""
+    return (yield from runs.get_workflow(ctx, workflow_id))
+
+
+def find_workflow(ctx: FlowContext, /, run_name: str) -> Flow[Workflow | None]:
+    """The newest run named exactly ``run_name``, or ``None``."""
+    runs_named = yield from flows.find_runs(ctx, run_name, attempts=False)
+    return max(runs_named, key=flows.created_at) if runs_named else None
+
+
+def list_workflows(ctx: FlowContext, /, search: str | None = None) -> Listing[Workflow]:
+    """Runs of the workspace, newest first, page by page.
+
+    ``search`` takes free text and ``key:value`` filters, e.g. ``"status:failed"``.
+    """
+    return flows.listing(ctx, ep.list_workflows, "workflows", Workflow.model_validate, search)
+
+
+def get_progress(ctx: FlowContext, /, workflow_id: str) -> Flow[Progress]:
+    """Task counts of a run, overall and per process."""
+    return (yield from runs.get_progress(ctx, workflow_id))
+
+
+def list_tasks(
+    ctx: FlowContext, /, workflow_id: str, status: str | TaskStatus | None = None
+) -> Flow[list[Task]]:
+    """All tasks of a run (every page), optionally only those with ``status``."""
+    return (yield from runs.list_tasks(ctx, workflow_id, status))
+
+
+def get_log(ctx: FlowContext, /, workflow_id: str, tail: int | None = 100) -> Flow[list[str]]:
+    """The last ``tail`` lines of the run's Nextflow log (``None``: every line)."""
+    return (yield from runs.get_log(ctx, workflow_id, tail))
+
+
+def cancel(ctx: FlowContext, /, workflow_id: str, force: bool = False) -> Flow[None]:
+    """Cancel a run (``force``: in Tower even if the compute environment cannot)."""
+    yield from runs.cancel(ctx, workflow_id, force)
+
+
+def wait(
+    ctx: FlowContext,
+    /,
+    workflow_id: str,
+    *,
+    poll_interval: float = 30.0,
+    timeout: float | None = None,
+    unknown_timeout: float = 3600.0,
+    on_change: Callable[[Workflow], Any] | None = None,
+) -> Flow[Workflow]:
+    """Poll until the run is SUCCEEDED, FAILED or CANCELLED and return it.
+
+    ``on_change(workflow)`` is called on every status change (the async client also awaits a
+    coroutine function). A few failed status checks in a row are tolerated. Raises
+    :class:`WaitTimeoutError` after ``timeout`` seconds, and :class:`WorkflowFailedError` if
+    the run stays UNKNOWN for ``unknown_timeout`` seconds. A FAILED run is returned, not
+    raised: see :meth:`failure_report`.
+    """
+    return (
+        yield from runs.wait(
+            ctx,
+            workflow_id,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            unknown_timeout=unknown_timeout,
+            on_change=on_change,
+        )
+    )
+
+
+def failure_report(
+    ctx: FlowContext, /, workflow_id_or_workflow: str | Workflow
+) -> Flow[FailureReport]:
+    """Why a run failed (error, exit status, failed tasks, log tail, run URL)."""
+    return (yield from runs.failure_report(ctx, workflow_id_or_workflow))
+
+
+def request(
+    ctx: FlowContext,
+    /,
+    method: str,
+    path: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+) -> Flow[Any]:
+    """Call any endpoint through the same rate limiter, retries and errors; parsed JSON.
+
+    ``path`` is an API path such as ``"/workflow/4Bi5xBK6E2Nbhj/metrics"``; the query goes in
+    ``params`` (the configured workspace is not added: pass ``workspaceId`` yourself).
+    """
+    if not isinstance(method, str) or not method.strip().isalpha():
+        raise TowerConfigError(f"method must be an HTTP method such as 'GET', got {method!r}")
+    if not isinstance(path, str) or not path.strip() or "://" in path or "?" in path:
+        raise TowerConfigError(
+            f"path must be an API path such as '/workflow/abc' (query in params=), got {path!r}"
+        )
+    return (yield ep.raw(method.strip(), path.strip(), params=params, json=json))
