@@ -12,6 +12,7 @@ from nftower import (
     NotFoundError,
     RateLimitError,
     ServerError,
+    TowerAPIError,
     TowerConnectionError,
     TowerTimeoutError,
 )
@@ -181,3 +182,43 @@ def test_refused_connection(make_client: Any, fast_sleep: list[float]) -> None:
         tower.list_compute_envs()
     assert caught.value.request_sent is False
     assert len(fast_sleep) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, AuthenticationError),
+        (404, NotFoundError),
+        (405, TowerAPIError),
+        (409, ConflictError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (503, ServerError),
+    ],
+)
+def test_every_status_maps_to_its_error_and_reads_well(
+    tower_emulator: TowerEmulator, make_client: Any, status: int, cls: type[TowerAPIError]
+) -> None:
+    token = "tok-VISIBLE-IF-LEAKED-0042"
+    tower_emulator.add_token(token)
+    tower = make_client(tower_emulator.url, token, tower_emulator.workspace_id, max_retries=0)
+    tower_emulator.inject("status", method="GET", path=r"^/compute-envs$", status=status)
+    with pytest.raises(TowerAPIError) as caught:
+        tower.list_compute_envs()
+    error = caught.value
+    assert type(error) is cls
+    assert (error.status_code, error.operation) == (status, "GET /compute-envs")
+    sent = tower_emulator.requests[-1].response_json["message"]
+    assert error.error_id is not None
+    assert sent.endswith(f"Error ID: {error.error_id}")
+    text = str(error)
+    assert text.startswith(f"{status} GET /compute-envs: ")
+    assert text.endswith(f" (Error ID: {error.error_id})")
+    assert sent.split(" - Error ID:")[0] in text  # the server's message
+    if cls is AuthenticationError:
+        assert "access token is invalid or expired" in text
+        assert "endpoint is not available" in text
+    for shown in (text, repr(error), str(error.__dict__)):
+        assert token not in shown
