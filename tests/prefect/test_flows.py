@@ -135,7 +135,7 @@ def test_retry_without_the_cache_reattaches_by_run_name(
     credentials: TowerCredentials, emulator: TowerEmulator, token: str
 ) -> None:
     seen: list[str] = []
-    uncached = launch_workflow.__wrapped__.with_options(refresh_cache=True)
+    uncached = launch_workflow.with_options(refresh_cache=True)
 
     @flow(retries=1, retry_delay_seconds=0)
     def flaky(credentials: TowerCredentials) -> str:

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from prefect import flow
-from prefect._internal.compatibility.async_dispatch import async_dispatch
 
+from ._dispatch import dispatching_flow
 from ._launching import LAUNCH_OPTIONS
 from ._watching import DEFAULT_POLL_INTERVAL
 from .credentials import TowerCredentials
@@ -64,8 +64,7 @@ async def arun_pipeline(
     return workflow
 
 
-@async_dispatch(arun_pipeline)
-@flow(name="run-tower-pipeline", on_cancellation=[cancel_tower_runs])
+@dispatching_flow(arun_pipeline, name="run-tower-pipeline", on_cancellation=[cancel_tower_runs])
 def run_pipeline(
     credentials: TowerCredentials,
     pipeline: str,

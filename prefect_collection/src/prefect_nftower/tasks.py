@@ -24,11 +24,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from prefect import task
-from prefect._internal.compatibility.async_dispatch import async_dispatch
 from prefect.cache_policies import NO_CACHE
 
 from ._caching import LAUNCH_CACHE_POLICY
 from ._context import run_logger
+from ._dispatch import dispatching_task
 from ._guard import aguard, guard
 from ._launching import alaunch, launch_arguments
 from ._watching import DEFAULT_POLL_INTERVAL, DEFAULT_UNKNOWN_TIMEOUT, WaitPlan, await_run, run_sync
@@ -88,8 +88,13 @@ async def alaunch_workflow(
     return handle.workflow_id
 
 
-@async_dispatch(alaunch_workflow)
-@task(name="launch_workflow", cache_policy=LAUNCH_CACHE_POLICY, persist_result=True, retries=0)
+@dispatching_task(
+    alaunch_workflow,
+    name="launch_workflow",
+    cache_policy=LAUNCH_CACHE_POLICY,
+    persist_result=True,
+    retries=0,
+)
 def launch_workflow(
     credentials: TowerCredentials,
     pipeline: str,
@@ -152,8 +157,7 @@ async def aget_workflow(credentials: TowerCredentials, workflow_id: str) -> Work
             return await client.get_workflow(workflow_id)
 
 
-@async_dispatch(aget_workflow)
-@task(name="get_workflow", cache_policy=NO_CACHE)
+@dispatching_task(aget_workflow, name="get_workflow", cache_policy=NO_CACHE)
 def get_workflow(credentials: TowerCredentials, workflow_id: str) -> Workflow:
     """Read a Tower run's details (status, progress, error message); never cached.
 
@@ -190,8 +194,7 @@ async def await_for_workflow(
         return await await_run(credentials, plan)
 
 
-@async_dispatch(await_for_workflow)
-@task(name="wait_for_workflow", cache_policy=NO_CACHE)
+@dispatching_task(await_for_workflow, name="wait_for_workflow", cache_policy=NO_CACHE)
 def wait_for_workflow(
     credentials: TowerCredentials,
     workflow_id: str,
@@ -245,8 +248,7 @@ async def acancel_workflow(
     run_logger().info("Cancelled Tower run %s", workflow_id)
 
 
-@async_dispatch(acancel_workflow)
-@task(name="cancel_workflow", cache_policy=NO_CACHE)
+@dispatching_task(acancel_workflow, name="cancel_workflow", cache_policy=NO_CACHE)
 def cancel_workflow(credentials: TowerCredentials, workflow_id: str, force: bool = False) -> None:
     """Cancel a Tower run.
 
@@ -280,8 +282,7 @@ async def acall_tower_endpoint(
             return await client.request(method, path, params=params, json=json)
 
 
-@async_dispatch(acall_tower_endpoint)
-@task(name="call_tower_endpoint", cache_policy=NO_CACHE)
+@dispatching_task(acall_tower_endpoint, name="call_tower_endpoint", cache_policy=NO_CACHE)
 def call_tower_endpoint(
     credentials: TowerCredentials,
     method: str,

@@ -1,0 +1,84 @@
+"""Many waits in one process share one status poller: far fewer calls, never over the limit."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from nftower import TowerClient, WorkflowStatus
+from nftower.monitor import WorkflowMonitor
+from nftower.testing import TowerEmulator
+from prefect import flow, unmapped
+from prefect.task_runners import ThreadPoolTaskRunner
+from prefect_nftower import TowerCredentials
+from prefect_nftower.tasks import await_for_workflow, wait_for_workflow
+from tower_helpers import POLL, requests_of
+
+RUNS = 12
+LONG = {"emulator_duration": 200}  # ~4 s real at the emulator's speed: many poll cycles
+
+
+def launch_runs(credentials: TowerCredentials, count: int) -> list[str]:
+    with TowerClient(config=credentials.get_config()) as client:
+        return [client.launch("hello", params=LONG, run_name=f"batch-{i}") for i in range(count)]
+
+
+def status_calls(emulator: TowerEmulator, token: str, since: float) -> list[Any]:
+    """Reads of runs made after `since`: describes, list pages and progress."""
+    return [
+        r
+        for r in requests_of(emulator, token)
+        if r.time >= since and r.method == "GET" and r.path.startswith("/workflow")
+    ]
+
+
+def test_concurrent_waits_in_one_flow_share_one_poller(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    ids = launch_runs(credentials, RUNS)
+    since = time.time()
+
+    @flow(task_runner=ThreadPoolTaskRunner(max_workers=RUNS))
+    def watch_all(credentials: TowerCredentials, ids: list[str]) -> list[Any]:
+        futures = wait_for_workflow.map(unmapped(credentials), ids, poll_interval=POLL)
+        return [future.result() for future in futures]
+
+    workflows = watch_all(credentials, ids)
+
+    assert [w.status for w in workflows] == [WorkflowStatus.SUCCEEDED] * RUNS
+    stats = WorkflowMonitor.shared(credentials.get_config()).stats()
+    calls = status_calls(emulator, token, since)
+    # One loop per run would describe every run once per poll cycle.
+    independent_loops = RUNS * stats.cycles
+    print(f"{RUNS} waits: {len(calls)} status calls, {stats}")
+    assert stats.cycles >= 10
+    assert stats.list_calls > 0
+    assert len(calls) * 3 <= independent_loops
+    assert emulator.max_calls_in_window(1.0, token=token) <= 20
+    assert not [r for r in requests_of(emulator, token) if r.status == 429]
+
+
+async def test_concurrent_async_waits_share_one_poller(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    ids = launch_runs(credentials, 4)
+    since = time.time()
+
+    @flow
+    async def watch_all(credentials: TowerCredentials, ids: list[str]) -> list[Any]:
+        waits = [await_for_workflow(credentials, i, poll_interval=POLL) for i in ids]
+        return list(await asyncio.gather(*waits))
+
+    workflows = await watch_all(credentials, ids)
+
+    assert {w.status for w in workflows} == {WorkflowStatus.SUCCEEDED}
+    stats = WorkflowMonitor.shared(credentials.get_config()).stats()
+    describes_per_run = {
+        i: sum(r.path == f"/workflow/{i}" for r in status_calls(emulator, token, since))
+        for i in ids
+    }
+    # each run is described when its wait starts and when it leaves the running list, not
+    # once per cycle as a loop of its own would
+    assert stats.cycles >= 10
+    assert max(describes_per_run.values()) <= 4
