@@ -1,0 +1,54 @@
+"""The README's quick starts run as written (the real-Tower one against the emulator)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from nftower.testing import TowerEmulator
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def python_block(containing: str) -> str:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    found = [block for block in blocks if containing in block]
+    assert len(found) == 1, f"expected one README python block with {containing!r}"
+    return found[0]
+
+
+def test_emulator_quick_start(capsys: pytest.CaptureFixture[str]) -> None:
+    exec(python_block("TowerEmulator(speed=20)"), {})
+    assert capsys.readouterr().out == "SUCCEEDED\n"
+
+
+def test_real_tower_quick_start(
+    tower_emulator: TowerEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = python_block('token="..."')
+    for written, local in [
+        ('"https://api.cloud.seqera.io"', repr(tower_emulator.url)),
+        ('"..."', repr(tower_emulator.token)),
+        ('"my-org/my-workspace"', '"demo-org/demo-workspace"'),
+    ]:
+        assert code.count(written) == 1, written
+        code = code.replace(written, local)
+    slept: list[float] = []
+
+    def emulated_sleep(seconds: float) -> None:  # poll_interval=60 passes in emulated time
+        slept.append(seconds)
+        tower_emulator.advance(seconds)
+
+    monkeypatch.setattr("nftower._client.sleep", emulated_sleep)
+    exec(code, {})
+    url, status = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(
+        rf"{tower_emulator.url}/orgs/demo-org/workspaces/demo-workspace/watch/\w+", url
+    )
+    assert status == "SUCCEEDED"
+    assert set(slept) == {60}
+    launch = tower_emulator.launches[-1].json["launch"]
+    assert "s3://bucket/results/2026-11-28" in launch["paramsText"]
