@@ -1,8 +1,9 @@
 """Nightly nf-core/rnaseq on Tower, launched from Airflow.
 
 Every night at 02:00 UTC this DAG launches the "rnaseq" launchpad pipeline with the day's
-samplesheet, waits for the run in the triggerer (deferrable: no worker slot is held), and hands
-the Tower workflow id to a downstream task. Re-running the task reattaches to the same run;
+samplesheet (a manual run without a logical date takes the day it was triggered), waits for
+the run in the triggerer (deferrable: no worker slot is held), and hands the Tower workflow id
+to a downstream task. Re-running the task reattaches to the same run;
 a retry of a failed run resumes it with Nextflow's cache.
 
 Needs a ``tower_default`` connection, e.g.::
@@ -24,6 +25,11 @@ from nftower_airflow.operators import TowerLaunchOperator
 
 POLL_INTERVAL = float(os.environ.get("NFTOWER_DEMO_POLL_INTERVAL", "60"))
 
+# The day a run works on: the logical date of a scheduled run, the trigger time of a manual one.
+# ({{ ds }} alone breaks manual runs: Airflow 3 lets them have no logical date, and then ds,
+# ts and logical_date are undefined.)
+RUN_DATE = "{{ (dag_run.logical_date or dag_run.run_after) | ds }}"
+
 with DAG(
     dag_id="nightly_rnaseq",
     schedule="0 2 * * *",
@@ -35,9 +41,10 @@ with DAG(
     rnaseq = TowerLaunchOperator(
         task_id="rnaseq",
         pipeline="rnaseq",
+        # Nextflow parameters: pipeline_params, not params (Airflow's own DAG Params)
         pipeline_params={
-            "input": "s3://demo-bucket/samplesheets/{{ ds }}.csv",
-            "outdir": "s3://demo-bucket/results/{{ ds }}",
+            "input": f"s3://demo-bucket/samplesheets/{RUN_DATE}.csv",
+            "outdir": f"s3://demo-bucket/results/{RUN_DATE}",
         },
         labels=["nightly"],
         deferrable=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -27,6 +28,19 @@ def conn_json(emulator: Any, **extra: Any) -> str:
             "extra": {"workspace": str(emulator.workspace_id), **extra},
         }
     )
+
+
+def launch_run(emulator: Any, **params: Any) -> str:
+    """Launch the emulator's ``hello`` pipeline directly (no Airflow); returns the workflow id."""
+    from nftower import TowerClient
+
+    with TowerClient(emulator.url, emulator.token, emulator.workspace_id) as client:
+        return client.launch("hello", params=params or None)
+
+
+def cancel_requests(emulator: Any) -> list[Any]:
+    """The cancel calls the emulator recorded."""
+    return [r for r in emulator.requests if r.path.endswith("/cancel")]
 
 
 # -- a task context good enough for execute() outside a DAG run ------------------------------
@@ -87,6 +101,20 @@ class DagRunResult:
     xcoms: dict[tuple[str, str], Any]
     history: dict[str, list[str]]
     mapped_states: dict[str, dict[int, str]]
+
+    def task_log(self, task_id: str) -> str:
+        """What ``task_id`` logged (every try, poke and resumption), from the command output.
+
+        ``airflow dags test`` runs tasks in its own process and writes no log files: each task
+        run stands between ``[DAG TEST] starting task_id=X`` and ``[DAG TEST] end task task_id=X``.
+        """
+        pattern = (
+            rf"\[DAG TEST\] starting task_id={task_id} .*?"
+            rf"(?:\[DAG TEST\] end task task_id={task_id} |\Z)"
+        )
+        runs = re.findall(pattern, self.output, flags=re.DOTALL)
+        assert runs, f"{task_id} never ran"
+        return "\n".join(runs)
 
 
 class AirflowRunner:

@@ -6,6 +6,7 @@ subprocesses reach the session emulator through AIRFLOW_CONN_TOWER_DEFAULT.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,15 @@ class TestWorkerMode:
     def test_task_states(self, worker_run: DagRunResult) -> None:
         assert worker_run.states == {
             "dropped_launch": "success",
-            "start_a": "success",
+            "start_poke": "success",
             "sensor_poke": "success",
-            "start_b": "success",
+            "start_reschedule": "success",
             "sensor_reschedule": "success",
             "fails": "failed",
             "sensor_on_failed": "failed",
+            "cancelled": "failed",
+            "unknown": "failed",
+            "rejected": "failed",
             "times_out": "failed",
             "exec_timeout": "failed",
             "crash_reattach": "success",
@@ -91,10 +95,33 @@ class TestWorkerMode:
         assert second["sessionId"] == resumed["sessionId"]
         assert worker_run.tries["resume"] == 2
 
-    def test_failure_is_explained_in_the_log(self, worker_run: DagRunResult) -> None:
-        assert "Tower run failed" in worker_run.output
-        assert "Failed tasks" in worker_run.output
-        assert "Nextflow log" in worker_run.output
+    def test_failure_is_explained_in_the_task_log(self, worker_run: DagRunResult) -> None:
+        log = worker_run.task_log("fails")
+        assert "Tower run failed" in log
+        assert "ended FAILED, exit status 1" in log
+        assert "Failed tasks" in log
+        assert "Nextflow log" in log
+        assert worker_run.xcoms[("fails", "run_url")] in log
+
+    def test_cancelled_and_unknown_runs_fail_the_task(self, worker_run: DagRunResult) -> None:
+        assert "ended CANCELLED" in worker_run.task_log("cancelled")
+        unknown = worker_run.task_log("unknown")
+        assert "reported status UNKNOWN" in unknown
+        assert "TowerRunFailedError" in unknown
+
+    def test_no_airflow_errors_for_links_of_tasks_without_a_run(
+        self, worker_run: DagRunResult
+    ) -> None:
+        # the link of a rejected launch or a rescheduled sensor must not log "XCom not found"
+        assert "XCom not found" not in worker_run.output
+
+    def test_api_error_in_the_task_log_names_status_operation_and_error_id(
+        self, worker_run: DagRunResult
+    ) -> None:
+        log = worker_run.task_log("rejected")
+        assert re.search(
+            r"400 POST /workflow/launch: Invalid emulator_outcome .* \(Error ID: \w+\)", log
+        ), log[-3000:]
 
     def test_timeouts_cancel_the_run(self, worker_run: DagRunResult, dag_emulator: Any) -> None:
         assert _run_status(dag_emulator, worker_run, "times_out") == "CANCELLED"
@@ -112,9 +139,9 @@ class TestWorkerMode:
         assert count >= 1
 
     def test_xcom_holds_id_and_url(self, worker_run: DagRunResult) -> None:
-        workflow_id = worker_run.xcoms[("start_a", "workflow_id")]
-        assert worker_run.xcoms[("start_a", "return_value")] == workflow_id
-        assert worker_run.xcoms[("start_a", "run_url")].endswith(f"/watch/{workflow_id}")
+        workflow_id = worker_run.xcoms[("start_poke", "workflow_id")]
+        assert worker_run.xcoms[("start_poke", "return_value")] == workflow_id
+        assert worker_run.xcoms[("start_poke", "run_url")].endswith(f"/watch/{workflow_id}")
         assert worker_run.xcoms[("fails", "run_url")]  # pushed before the failure
 
     def test_token_never_logged(
@@ -129,8 +156,10 @@ class TestDeferredMode:
             "d_ok": "success",
             "d_start": "success",
             "d_sensor": "success",
+            "d_sensor_missing": "failed",
             "d_fail": "failed",
             "d_cancel": "failed",
+            "d_unknown": "failed",
             "d_timeout": "failed",
             "d_exec_timeout": "failed",
             "d_mapped": "success",
@@ -150,8 +179,14 @@ class TestDeferredMode:
         launched = [r.json["launch"]["runName"] for r in dag_emulator.launches]
         assert sorted(n for n in launched if n in names) == sorted(names)
 
-    def test_cancelled_run_named_in_failure(self, deferred_run: DagRunResult) -> None:
-        assert "ended CANCELLED" in deferred_run.output
+    def test_failures_named_in_the_task_log(self, deferred_run: DagRunResult) -> None:
+        assert "ended FAILED" in deferred_run.task_log("d_fail")
+        assert "ended CANCELLED" in deferred_run.task_log("d_cancel")
+        unknown = deferred_run.task_log("d_unknown")
+        assert "stayed UNKNOWN for more than 1 s" in unknown
+        assert "TowerRunFailedError" in unknown
+        missing = deferred_run.task_log("d_sensor_missing")
+        assert re.search(r"404 GET /workflow/\{workflowId\}: .* \(Error ID: \w+\)", missing)
 
     def test_deadlines_cancel_the_run(self, deferred_run: DagRunResult, dag_emulator: Any) -> None:
         assert _run_status(dag_emulator, deferred_run, "d_timeout") == "CANCELLED"

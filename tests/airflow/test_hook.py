@@ -56,3 +56,17 @@ def test_user_agent_names_provider_and_airflow(tower_conn: Any) -> None:
     agent = {k.lower(): v for k, v in request.headers.items()}["user-agent"]
     assert "airflow-provider-nftower/" in agent
     assert f"apache-airflow/{airflow_version}" in agent
+
+
+async def test_async_config_never_uses_the_blocking_lookup(
+    tower_conn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In the triggerer the connection is read with get_async_connection only (#70398)."""
+
+    def blocking_lookup(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("BaseHook.get_connection called inside the event loop")
+
+    monkeypatch.setattr(TowerHook, "get_connection", blocking_lookup)
+    config = await TowerHook().aget_config()
+    assert config.api_url == tower_conn.url
+    assert config.token == tower_conn.token

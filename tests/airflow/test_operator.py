@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
-from airflow_harness import FakeStateStore, FakeTaskInstance, make_context
+from airflow_harness import FakeStateStore, FakeTaskInstance, cancel_requests, make_context
+from nftower import AuthenticationError, BadRequestError
 from nftower_airflow.exceptions import (
     TowerRunFailedError,
     TowerRunTimeoutError,
     TowerTriggerEventError,
 )
+from nftower_airflow.links import TowerRunLink
 from nftower_airflow.operators import TowerLaunchOperator
 from nftower_airflow.triggers import TowerRunTrigger
 
@@ -32,16 +34,40 @@ def _launch_bodies(emulator: Any) -> list[dict[str, Any]]:
     return [r.json["launch"] for r in emulator.launches]
 
 
-def test_worker_mode_success_pushes_xcom_and_returns_the_id(tower_conn: Any) -> None:
+def _deferred(emulator: Any, outcome: str) -> tuple[Any, str]:
+    """Launch through a deferrable operator; return the task context and the workflow id."""
+    context = make_context()
+    with pytest.raises(TaskDeferred):
+        _op(deferrable=True, pipeline_params={"emulator_outcome": outcome}).execute(context)
+    return context, context["ti"].xcoms["workflow_id"]
+
+
+def test_worker_mode_success_pushes_xcom_and_returns_the_id(
+    tower_conn: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     context = make_context()
     workflow_id = _op().execute(context)
     ti = context["ti"]
     assert ti.xcoms["workflow_id"] == workflow_id
     assert ti.xcoms["run_url"].endswith(f"/watch/{workflow_id}")
+    (launch_line,) = [line for line in capsys.readouterr().out.splitlines() if "launched" in line]
+    assert ti.xcoms["run_url"] in launch_line  # the run URL is logged at launch
     assert context["task_state_store"].get("tower_workflow_id") == workflow_id
     assert tower_conn.workflow(workflow_id)["status"] == "SUCCEEDED"
     (body,) = _launch_bodies(tower_conn)
     assert body["runName"].startswith("unit_dag-manual")
+
+
+def test_extra_link_is_the_run_url_and_empty_without_a_run(tower_conn: Any) -> None:
+    """Airflow 3 computes the link in the worker, from the task that has just run."""
+    op = _op(wait_for_completion=False)
+    context = make_context()
+    op.execute(context)
+    assert TowerRunLink().get_link(op, ti_key=None) == context["ti"].xcoms["run_url"]
+    rejected = _op(pipeline_params={"emulator_outcome": "explode"})
+    with pytest.raises(BadRequestError):
+        rejected.execute(make_context(FakeTaskInstance(task_id="rejected")))
+    assert TowerRunLink().get_link(rejected, ti_key=None) == ""
 
 
 def test_a_retry_reattaches_instead_of_launching_again(tower_conn: Any) -> None:
@@ -78,7 +104,8 @@ def test_failed_run_names_everything_and_logs_the_tail(
     assert err.failed_tasks
     task = err.failed_tasks[0]
     assert task.name in text
-    assert "workdir" in text
+    assert f"exit {task.exit_code}" in text
+    assert f"workdir {task.workdir}" in text
     task_log = capsys.readouterr().out
     assert "Nextflow log" in task_log
     assert context["ti"].xcoms["workflow_id"] == err.workflow_id  # pushed before waiting
@@ -127,11 +154,55 @@ def test_worker_timeout_cancels_the_run(tower_conn: Any) -> None:
     assert tower_conn.workflow(workflow_id)["status"] == "CANCELLED"
 
 
+def test_unknown_for_too_long_fails_the_task(
+    tower_conn: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = make_context()
+    op = _op(pipeline_params={"emulator_outcome": "unknown"}, unknown_timeout=0.5)
+    with pytest.raises(TowerRunFailedError) as info:
+        op.execute(context)
+    err = info.value
+    assert err.status == "UNKNOWN"
+    assert "unknown_timeout=0.5" in str(err)
+    assert err.run_url
+    assert err.run_url in str(err)
+    assert "Nextflow log" in capsys.readouterr().out
+    assert tower_conn.workflow(context["ti"].xcoms["workflow_id"])["status"] == "UNKNOWN"
+
+
 def test_on_kill_cancels_the_run(tower_conn: Any) -> None:
     op = _op(pipeline_params={"emulator_outcome": "hang"}, wait_for_completion=False)
     workflow_id = op.execute(make_context())
     op.on_kill()
     assert tower_conn.workflow(workflow_id)["status"] == "CANCELLED"
+    assert len(cancel_requests(tower_conn)) == 1
+
+
+def test_on_kill_is_bounded_and_never_raises(
+    tower_conn: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nftower_airflow._runs import CANCEL_RETRIES
+
+    op = _op(pipeline_params={"emulator_outcome": "hang"}, wait_for_completion=False)
+    workflow_id = op.execute(make_context())
+    tower_conn.inject("status", method="POST", path=r"/cancel$", status=503, times=None)
+    op.on_kill()
+    assert len(cancel_requests(tower_conn)) == 1 + CANCEL_RETRIES
+    assert tower_conn.workflow(workflow_id)["status"] == "RUNNING"
+    (warning,) = [line for line in capsys.readouterr().out.splitlines() if "Could not" in line]
+    assert "503 POST" in warning
+    assert "Error ID" in warning
+
+
+def test_on_kill_without_a_run_or_with_cancel_on_kill_false_calls_nothing(
+    tower_conn: Any,
+) -> None:
+    _op().on_kill()  # killed before the launch
+    op = _op(pipeline_params={"emulator_outcome": "hang"}, wait_for_completion=False)
+    op.cancel_on_kill = False
+    op.execute(make_context())
+    op.on_kill()
+    assert not cancel_requests(tower_conn)
 
 
 def test_user_run_name_and_launch_fields_reach_tower(tower_conn: Any) -> None:
@@ -193,11 +264,7 @@ def test_execute_complete_validates_events(tower_conn: Any) -> None:
 
 
 def test_execute_complete_failed_event_raises_the_report(tower_conn: Any) -> None:
-    op = _op(deferrable=True, pipeline_params={"emulator_outcome": "fail"})
-    context = make_context()
-    with pytest.raises(TaskDeferred):
-        op.execute(context)
-    workflow_id = context["ti"].xcoms["workflow_id"]
+    context, workflow_id = _deferred(tower_conn, "fail")
     while tower_conn.workflow(workflow_id)["status"] != "FAILED":
         time.sleep(0.1)
     with pytest.raises(TowerRunFailedError) as info:
@@ -207,12 +274,23 @@ def test_execute_complete_failed_event_raises_the_report(tower_conn: Any) -> Non
     assert info.value.run_url in str(info.value)
 
 
+def test_execute_complete_unknown_event_names_the_reason(tower_conn: Any) -> None:
+    context, workflow_id = _deferred(tower_conn, "unknown")
+    while tower_conn.workflow(workflow_id)["status"] != "UNKNOWN":
+        time.sleep(0.1)
+    event = {
+        "status": "failed",
+        "workflow_id": workflow_id,
+        "workflow_status": "UNKNOWN",
+        "message": "The run stayed UNKNOWN for more than 3600 s.",
+    }
+    with pytest.raises(TowerRunFailedError, match="stayed UNKNOWN") as info:
+        _op(deferrable=True).execute_complete(context, event)
+    assert info.value.status == "UNKNOWN"
+
+
 def test_execute_complete_timeout_cancels(tower_conn: Any) -> None:
-    op = _op(deferrable=True, pipeline_params={"emulator_outcome": "hang"})
-    context = make_context()
-    with pytest.raises(TaskDeferred):
-        op.execute(context)
-    workflow_id = context["ti"].xcoms["workflow_id"]
+    context, workflow_id = _deferred(tower_conn, "hang")
     event = {"status": "timeout", "workflow_id": workflow_id, "reason": "execution_timeout"}
     with pytest.raises(TowerRunTimeoutError, match="execution_timeout"):
         _op(deferrable=True).execute_complete(context, event)
@@ -220,20 +298,21 @@ def test_execute_complete_timeout_cancels(tower_conn: Any) -> None:
 
 
 def test_api_errors_show_status_operation_message_and_error_id(tower_conn: Any) -> None:
-    from nftower import NotFoundError
-
-    with pytest.raises(NotFoundError) as info:
-        _op(pipeline="no-such-pipeline").execute(make_context())
-    assert "404" in str(info.value) or "no-such-pipeline" in str(info.value)
-
-    tower_conn.inject("status", method="POST", path=r"^/workflow/launch$", status=400)
-    with pytest.raises(Exception) as bad:
+    with pytest.raises(BadRequestError) as bad:  # Tower rejects the parameters
+        _op(pipeline_params={"emulator_outcome": "explode"}).execute(make_context())
+    tower_conn.inject("status", method="POST", path=r"^/workflow/launch$", status=403)
+    with pytest.raises(AuthenticationError) as denied:
         _op().execute(make_context(FakeTaskInstance(task_id="other")))
-    text = str(bad.value)
-    assert "400" in text
-    assert "POST" in text
-    assert "Error ID" in text
-    assert tower_conn.token not in text
+    for err, status in ((bad.value, "400"), (denied.value, "403")):
+        text = str(err)
+        assert text.startswith(f"{status} POST /workflow/launch: ")
+        assert err.message
+        assert err.message in text
+        assert err.error_id
+        assert f"(Error ID: {err.error_id})" in text
+        assert tower_conn.token not in text + repr(err)
+    posts = [r for r in tower_conn.requests if (r.method, r.path) == ("POST", "/workflow/launch")]
+    assert len(posts) == 2  # a rejected launch is not retried
 
 
 def test_bad_input_fails_before_any_call() -> None:

@@ -7,19 +7,13 @@ from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferred
-from airflow_harness import make_context
+from airflow_harness import launch_run, make_context
 from nftower_airflow.exceptions import TowerRunFailedError, TowerTriggerEventError
+from nftower_airflow.links import TowerRunLink
 from nftower_airflow.sensors import TowerRunSensor
 from nftower_airflow.triggers import TowerRunTrigger
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def _launch(emulator: Any, **params: Any) -> str:
-    from nftower import TowerClient
-
-    with TowerClient(emulator.url, emulator.token, emulator.workspace_id) as client:
-        return client.launch("hello", params=params or None)
 
 
 def _wait_status(emulator: Any, workflow_id: str, status: str) -> None:
@@ -35,33 +29,34 @@ def _sensor(workflow_id: str, **kwargs: Any) -> TowerRunSensor:
 
 
 def test_poke_false_while_running_then_true(tower_conn: Any) -> None:
-    workflow_id = _launch(tower_conn, emulator_duration=3600)
+    workflow_id = launch_run(tower_conn, emulator_duration=3600)
     _wait_status(tower_conn, workflow_id, "RUNNING")
-    sensor = _sensor(workflow_id)
-    assert sensor.poke(make_context()) is False
+    sensor, context = _sensor(workflow_id), make_context()
+    assert sensor.poke(context) is False
+    # the run URL is known from the first poke on: XCom for downstream tasks, and the link
+    assert context["ti"].xcoms["run_url"].endswith(workflow_id)
+    assert TowerRunLink().get_link(sensor, ti_key=None) == context["ti"].xcoms["run_url"]
     assert _sensor(workflow_id, target_status="RUNNING").poke(make_context()) is True
     tower_conn.set_status(workflow_id, "SUCCEEDED")
-    context = make_context()
     assert sensor.poke(context) is True
-    assert context["ti"].xcoms["run_url"].endswith(workflow_id)
 
 
 @pytest.mark.parametrize("status", ["FAILED", "CANCELLED"])
 def test_poke_raises_on_failed_or_cancelled(tower_conn: Any, status: str) -> None:
-    workflow_id = _launch(tower_conn, emulator_outcome="hang")
+    workflow_id = launch_run(tower_conn, emulator_outcome="hang")
     tower_conn.set_status(workflow_id, status)
     with pytest.raises(TowerRunFailedError, match=status):
         _sensor(workflow_id).poke(make_context())
 
 
 def test_poke_mode_execute_raises_on_failure(tower_conn: Any) -> None:
-    workflow_id = _launch(tower_conn, emulator_outcome="fail")
+    workflow_id = launch_run(tower_conn, emulator_outcome="fail")
     with pytest.raises(TowerRunFailedError):
         _sensor(workflow_id).execute(make_context())
 
 
 def test_deferrable_defers_with_the_shared_trigger(tower_conn: Any) -> None:
-    workflow_id = _launch(tower_conn, emulator_outcome="hang")
+    workflow_id = launch_run(tower_conn, emulator_outcome="hang")
     sensor = _sensor(workflow_id, deferrable=True, target_status="SUCCEEDED", poke_interval=7)
     with pytest.raises(TaskDeferred) as info:
         sensor.execute(make_context())
@@ -73,13 +68,13 @@ def test_deferrable_defers_with_the_shared_trigger(tower_conn: Any) -> None:
 
 
 def test_deferrable_does_not_defer_a_finished_run(tower_conn: Any) -> None:
-    workflow_id = _launch(tower_conn)
+    workflow_id = launch_run(tower_conn)
     _wait_status(tower_conn, workflow_id, "SUCCEEDED")
     assert _sensor(workflow_id, deferrable=True).execute(make_context()) is None
 
 
 def test_execute_complete_events(tower_conn: Any) -> None:
-    workflow_id = _launch(tower_conn, emulator_outcome="fail")
+    workflow_id = launch_run(tower_conn, emulator_outcome="fail")
     _wait_status(tower_conn, workflow_id, "FAILED")
     sensor = _sensor(workflow_id, deferrable=True)
     sensor.execute_complete(make_context(), {"status": "success", "workflow_id": workflow_id})

@@ -63,6 +63,21 @@ def validate_event(event: Any, *, workflow_id: str | None = None) -> dict[str, A
     return dict(event)
 
 
+def failure_reason(event: dict[str, Any]) -> str | None:
+    """The event's message when it says more than the run's status (UNKNOWN too long, a
+    sensor target passed); None for plain FAILED / CANCELLED runs.
+
+    Example:
+        >>> failure_reason({"workflow_status": "UNKNOWN", "message": "Stayed UNKNOWN."})
+        'Stayed UNKNOWN.'
+        >>> failure_reason({"workflow_status": "FAILED", "message": "The run failed."}) is None
+        True
+    """
+    if event.get("workflow_status") in ("FAILED", "CANCELLED"):
+        return None
+    return str(event.get("message") or "") or None
+
+
 def target_reached(status: str, target: str) -> bool:
     """True once a run with ``status`` has reached ``target`` (one of ``TARGET_STATUSES``).
 

@@ -1,9 +1,13 @@
-"""Run helpers shared by the operator and the sensor: failure reports, cancel, XCom, deadlines."""
+"""Helpers shared by the operator, the sensor and the trigger: the hook, failure reports,
+cancel, XCom, deadlines. Importing this module imports no ``nftower`` code (cheap DAG parsing).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from nftower_airflow.exceptions import TowerRunFailedError
@@ -11,6 +15,8 @@ from nftower_airflow.links import RUN_URL_KEY, WORKFLOW_ID_KEY
 
 if TYPE_CHECKING:
     from nftower import TowerClient, TowerConfig, Workflow
+
+    from nftower_airflow.hooks import TowerHook
 
 
 class TaskLog(Protocol):
@@ -21,8 +27,26 @@ class TaskLog(Protocol):
     def error(self, msg: Any, /, *args: Any) -> Any: ...
 
 
-#: bound for the best-effort cancel in ``on_kill`` and after timeouts (seconds per request)
+#: the best-effort cancel (``on_kill``, timeouts): seconds per request, and at most one retry
 CANCEL_TIMEOUT = 10.0
+CANCEL_RETRIES = 1
+#: hard bound of the cancel in the triggerer (below ``[triggerer] on_kill_timeout``, 30 s)
+CANCEL_DEADLINE = 25.0
+
+
+class TowerHookMixin:
+    """``self.hook``: a ``TowerHook`` for ``tower_conn_id`` and ``workspace``, built on first use
+    (never at DAG parse time)."""
+
+    tower_conn_id: str
+    workspace: str | int | None
+
+    @cached_property
+    def hook(self) -> TowerHook:
+        """The hook for this task's connection and workspace."""
+        from nftower_airflow.hooks import TowerHook
+
+        return TowerHook(self.tower_conn_id, workspace=self.workspace)
 
 
 def status_text(status: Any) -> str:
@@ -54,6 +78,18 @@ def push_run(context: Any, workflow_id: str, run_url: str | None) -> None:
         ti.xcom_push(key=RUN_URL_KEY, value=run_url)
 
 
+def pull_run_url(context: Any, task_id: str) -> str | None:
+    """The ``run_url`` this task instance (map index included) pushed earlier, if any."""
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", -1)
+    url = ti.xcom_pull(
+        task_ids=task_id,
+        key=RUN_URL_KEY,
+        map_indexes=map_index if map_index is not None and map_index >= 0 else None,
+    )
+    return str(url) if url else None
+
+
 def execution_deadline(context: Any, execution_timeout: timedelta | None) -> float | None:
     """Epoch seconds at which the task's ``execution_timeout`` expires (None if unset)."""
     if execution_timeout is None:
@@ -63,29 +99,51 @@ def execution_deadline(context: Any, execution_timeout: timedelta | None) -> flo
     return started + execution_timeout.total_seconds()
 
 
-def raise_for_failure(client: TowerClient, workflow: Workflow, log: TaskLog) -> NoReturn:
+def raise_for_failure(
+    client: TowerClient, workflow: Workflow, log: TaskLog, *, reason: str | None = None
+) -> NoReturn:
     """Log why the run failed (reason, failed tasks, Nextflow log tail), then raise.
 
     The exception text names the status, the run URL, the error message, the exit status and
-    the failed tasks (name, exit code, work dir).
+    the failed tasks (name, exit code, work dir); ``reason`` (e.g. "stayed UNKNOWN for 3600 s")
+    comes first when given.
     """
     report = client.failure_report(workflow)
-    log.error("Tower run failed:\n%s", report.summary())
+    lead = f"{reason}\n" if reason else ""
+    log.error("Tower run failed:\n%s%s", lead, report.summary())
     # the exception repeats the summary without the log tail already in the task log
     error = report.model_copy(update={"log_tail": []}).to_error()
-    raise TowerRunFailedError(str(error), error=error) from error
+    raise TowerRunFailedError(f"{lead}{error}", error=error) from error
+
+
+def _bounded(config: TowerConfig) -> TowerConfig:
+    return config.replace(timeout=CANCEL_TIMEOUT, max_retries=CANCEL_RETRIES)
 
 
 def cancel_quietly(config: TowerConfig, workflow_id: str, log: TaskLog) -> bool:
     """Cancel a run, bounded and best-effort; True if Tower accepted the cancel."""
     from nftower import TowerClient, TowerError
 
-    short = config.replace(timeout=CANCEL_TIMEOUT, max_retries=1)
     try:
-        with TowerClient(config=short) as client:
+        with TowerClient(config=_bounded(config)) as client:
             client.cancel(workflow_id)
     except TowerError as err:
         log.warning("Could not cancel Tower run %s: %s", workflow_id, err)
+        return False
+    log.info("Cancelled Tower run %s", workflow_id)
+    return True
+
+
+async def acancel_quietly(config: TowerConfig, workflow_id: str, log: TaskLog) -> bool:
+    """``cancel_quietly`` for the event loop, never longer than ``CANCEL_DEADLINE`` seconds."""
+    from nftower import AsyncTowerClient, TowerError
+
+    try:
+        async with AsyncTowerClient(config=_bounded(config)) as client:
+            await asyncio.wait_for(client.cancel(workflow_id), CANCEL_DEADLINE)
+    except (TowerError, asyncio.TimeoutError) as err:
+        why = str(err) or f"no answer within {CANCEL_DEADLINE:g} s"
+        log.warning("Could not cancel Tower run %s: %s", workflow_id, why)
         return False
     log.info("Cancelled Tower run %s", workflow_id)
     return True

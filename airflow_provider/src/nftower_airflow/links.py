@@ -17,7 +17,7 @@ class TowerRunLink(BaseOperatorLink):
     """Link from a task instance to its Tower run page.
 
     The operator pushes ``run_url`` as soon as the run exists, so the link works while the run is
-    going and after it failed.
+    going (deferred) and after it failed.
 
     Example:
         >>> TowerRunLink().name
@@ -27,5 +27,10 @@ class TowerRunLink(BaseOperatorLink):
     name = "Tower run"
 
     def get_link(self, operator: Any, *, ti_key: TaskInstanceKey) -> str:
+        # Airflow 3 asks the link of the task that has just run (the worker stores it for the
+        # UI). That task knows its run URL: no lookup, and a task that has no run (a rejected
+        # launch, a sensor still waiting) gets no link instead of an "XCom not found" error.
+        if hasattr(operator, "run_url"):
+            return str(operator.run_url or "")
         url = XCom.get_value(key=RUN_URL_KEY, ti_key=ti_key)
         return str(url) if url else ""

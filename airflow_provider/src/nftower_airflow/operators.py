@@ -10,28 +10,34 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, ResumableJobMixin, conf
 
-from nftower_airflow._events import validate_event
+from nftower_airflow._events import failure_reason, validate_event
 from nftower_airflow._runs import (
+    TowerHookMixin,
     cancel_quietly,
     execution_deadline,
+    pull_run_url,
     push_run,
     raise_for_failure,
     seconds,
     status_text,
 )
 from nftower_airflow.exceptions import TowerRunTimeoutError, TowerTriggerEventError
-from nftower_airflow.links import RUN_URL_KEY, TowerRunLink
+from nftower_airflow.links import TowerRunLink
 
 if TYPE_CHECKING:
     from nftower import TowerClient, Workflow
 
-    from nftower_airflow.hooks import TowerHook
-
 _ACTIVE = frozenset({"SUBMITTED", "RUNNING"})
 
 
-class TowerLaunchOperator(ResumableJobMixin, BaseOperator):
+class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
     """Launch a pipeline on Nextflow Tower / Seqera Platform and wait until the run ends.
+
+    .. important::
+        Nextflow parameters go in ``pipeline_params``, **not** ``params``. ``params`` is Airflow's
+        own argument on every operator (DAG-level Params, merged with the DAG's and validated by
+        Airflow); whatever is passed there never reaches Tower. DAG Params can be used inside
+        ``pipeline_params``: ``{"genome": "{{ params.genome }}"}``.
 
     Each task instance owns one run, named after dag_id, run_id, task_id and map index (or
     ``run_name``). The run is looked up by that name before launching, so a retry or a crashed
@@ -44,14 +50,14 @@ class TowerLaunchOperator(ResumableJobMixin, BaseOperator):
         >>> launch = TowerLaunchOperator(
         ...     task_id="rnaseq",
         ...     pipeline="rnaseq",                       # launchpad name, id or repository URL
-        ...     pipeline_params={"input": "s3://bucket/{{ ds }}/samplesheet.csv"},
+        ...     pipeline_params={"input": "s3://bucket/{{ params.batch }}/samplesheet.csv"},
         ...     deferrable=True,
         ...     poll_interval=60,
         ... )
 
     :param pipeline: launchpad pipeline name or id, or a repository URL.
     :param pipeline_params: Nextflow params merged over the saved ones (dict or path to a JSON or
-        YAML file). Named so because ``params`` is Airflow's own DAG-level Params.
+        YAML file); templated. Not ``params``: that is Airflow's DAG-level Params (see above).
     :param run_name: run name; default = a deterministic name for this task instance.
     :param tower_conn_id: Airflow connection id (type ``tower``).
     :param workspace: overrides the connection's workspace (id or ``"org/workspace"``).
@@ -139,13 +145,7 @@ class TowerLaunchOperator(ResumableJobMixin, BaseOperator):
         self.resume_on_retry = resume_on_retry
         self.cancel_on_kill = cancel_on_kill
         self.workflow_id: str | None = None
-
-    @cached_property
-    def hook(self) -> TowerHook:
-        """The hook, built on first use (never at DAG parse time)."""
-        from nftower_airflow.hooks import TowerHook
-
-        return TowerHook(self.tower_conn_id, workspace=self.workspace)
+        self.run_url: str | None = None  # read by TowerRunLink when the task instance ends
 
     @cached_property
     def _client(self) -> TowerClient:
@@ -235,7 +235,7 @@ class TowerLaunchOperator(ResumableJobMixin, BaseOperator):
     def _attach(self, context: Any, workflow_id: str, *, action: str) -> Workflow:
         self.workflow_id = workflow_id
         workflow = self._client.get_workflow(workflow_id)
-        run_url = self._client.run_url(workflow)
+        self.run_url = run_url = self._client.run_url(workflow)
         push_run(context, workflow_id, run_url)
         self.log.info(
             "Tower run %s (%s, %s): %s",
@@ -246,12 +246,12 @@ class TowerLaunchOperator(ResumableJobMixin, BaseOperator):
         )
         return workflow
 
-    def _finish(self, workflow: Workflow) -> str:
+    def _finish(self, workflow: Workflow, *, reason: str | None = None) -> str:
         status = status_text(workflow.status)
         if status == "SUCCEEDED":
             self.log.info("Tower run %s succeeded", workflow.id)
             return str(workflow.id)
-        raise_for_failure(self._client, workflow, self.log)
+        raise_for_failure(self._client, workflow, self.log, reason=reason)
 
     # -- ResumableJobMixin (worker wait) ---------------------------------------------------------
 
@@ -275,7 +275,7 @@ class TowerLaunchOperator(ResumableJobMixin, BaseOperator):
         return status == "SUCCEEDED"
 
     def poll_until_complete(self, external_id: Any, context: Any) -> None:
-        from nftower import WaitTimeoutError
+        from nftower import WaitTimeoutError, WorkflowFailedError
 
         workflow_id = str(external_id)
         if self.workflow_id != workflow_id:
@@ -295,6 +295,10 @@ class TowerLaunchOperator(ResumableJobMixin, BaseOperator):
         except WaitTimeoutError as err:
             self._cancel_after_timeout()
             raise TowerRunTimeoutError(f"{err} (run {self._run_url(context)})") from err
+        except WorkflowFailedError as err:  # UNKNOWN for longer than unknown_timeout
+            workflow = self._client.get_workflow(workflow_id)
+            self._finish(workflow, reason=str(err))
+            return
         self._finish(workflow)
 
     def get_job_result(self, external_id: Any, context: Any) -> str:
@@ -309,6 +313,7 @@ class TowerLaunchOperator(ResumableJobMixin, BaseOperator):
         """Resume after the trigger fired; succeed, or raise with the run's failure report."""
         event = validate_event(event, workflow_id=self.workflow_id)
         self.workflow_id = workflow_id = str(event["workflow_id"])
+        self.run_url = pull_run_url(context, self.task_id)
         status = event["status"]
         try:
             if status == "success":
@@ -325,19 +330,15 @@ class TowerLaunchOperator(ResumableJobMixin, BaseOperator):
                     f"Watching Tower run {workflow_id} failed: {event.get('message')} "
                     f"(run {self._run_url(context)})"
                 )
-            return self._finish(self._client.get_workflow(workflow_id))
+            workflow = self._client.get_workflow(workflow_id)
+            return self._finish(workflow, reason=failure_reason(event))
         finally:
             self._close_client()
 
     def _run_url(self, context: Any) -> str:
-        ti = context["ti"]
-        map_index = getattr(ti, "map_index", -1)
-        url = ti.xcom_pull(
-            task_ids=self.task_id,
-            key=RUN_URL_KEY,
-            map_indexes=map_index if map_index is not None and map_index >= 0 else None,
-        )
-        return str(url or self.workflow_id)
+        if self.run_url is None:
+            self.run_url = pull_run_url(context, self.task_id)
+        return self.run_url or str(self.workflow_id)
 
     def _cancel_after_timeout(self) -> None:
         if self.cancel_on_kill and self.workflow_id:

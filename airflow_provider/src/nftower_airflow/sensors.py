@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import timedelta
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow.providers.common.compat.sdk import (
     AirflowSensorTimeout,
@@ -14,18 +12,27 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from nftower_airflow._events import check_target_status, target_reached, validate_event
-from nftower_airflow._runs import raise_for_failure, status_text
+from nftower_airflow._events import (
+    check_target_status,
+    failure_reason,
+    target_reached,
+    validate_event,
+)
+from nftower_airflow._runs import (
+    TowerHookMixin,
+    pull_run_url,
+    push_run,
+    raise_for_failure,
+    seconds,
+    status_text,
+)
 from nftower_airflow.exceptions import TowerTriggerEventError
 from nftower_airflow.links import TowerRunLink
-
-if TYPE_CHECKING:
-    from nftower_airflow.hooks import TowerHook
 
 _FAILED = frozenset({"FAILED", "CANCELLED"})
 
 
-class TowerRunSensor(BaseSensorOperator):
+class TowerRunSensor(TowerHookMixin, BaseSensorOperator):
     """Wait until a Tower run reaches ``target_status``; raise if it fails or is cancelled.
 
     Works in ``poke`` and ``reschedule`` mode, or deferred (``deferrable=True``) through
@@ -68,17 +75,9 @@ class TowerRunSensor(BaseSensorOperator):
         self.tower_conn_id = tower_conn_id
         self.workspace = workspace
         self.deferrable = deferrable
-
-    @cached_property
-    def hook(self) -> TowerHook:
-        """The hook, built on first use (never at DAG parse time)."""
-        from nftower_airflow.hooks import TowerHook
-
-        return TowerHook(self.tower_conn_id, workspace=self.workspace)
+        self.run_url: str | None = None  # read by TowerRunLink when the task instance ends
 
     def poke(self, context: Any) -> bool:
-        from nftower_airflow._runs import push_run
-
         workflow_id = str(self.workflow_id)
         if not workflow_id or workflow_id == "None":
             raise ValueError("TowerRunSensor needs a workflow_id; got an empty value")
@@ -86,11 +85,12 @@ class TowerRunSensor(BaseSensorOperator):
             workflow = client.get_workflow(workflow_id)
             status = status_text(workflow.status)
             self.log.info("Run %s is %s", workflow_id, status)
+            if self.run_url is None:  # once per try: the link and downstream tasks read it
+                self.run_url = client.run_url(workflow)
+                push_run(context, workflow_id, self.run_url)
             if target_reached(status, self.target_status):
-                push_run(context, workflow_id, client.run_url(workflow))
                 return True
-            if status in _FAILED or status == "SUCCEEDED":
-                push_run(context, workflow_id, client.run_url(workflow))
+            if status in _FAILED:
                 raise_for_failure(client, workflow, self.log)
         return False
 
@@ -101,13 +101,14 @@ class TowerRunSensor(BaseSensorOperator):
             return None
         from nftower_airflow.triggers import TowerRunTrigger
 
+        timeout = seconds(self.timeout)
         self.defer(
             trigger=TowerRunTrigger(
                 workflow_id=str(self.workflow_id),
                 tower_conn_id=self.tower_conn_id,
                 workspace=self.workspace,
                 poll_interval=self.poke_interval,
-                end_time=time.time() + _seconds(self.timeout),
+                end_time=time.time() + timeout if timeout is not None else None,
                 target_status=self.target_status,
                 cancel_on_kill=False,
             ),
@@ -118,6 +119,7 @@ class TowerRunSensor(BaseSensorOperator):
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> None:
         """Resume after the trigger fired: return on success, raise otherwise."""
         event = validate_event(event, workflow_id=str(self.workflow_id))
+        self.run_url = pull_run_url(context, self.task_id)
         status = event["status"]
         if status == "success":
             self.log.info("Run %s reached %s", event["workflow_id"], event.get("workflow_status"))
@@ -132,8 +134,4 @@ class TowerRunSensor(BaseSensorOperator):
             )
         with self.hook.get_conn() as client:
             workflow = client.get_workflow(str(event["workflow_id"]))
-            raise_for_failure(client, workflow, self.log)
-
-
-def _seconds(value: float | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+            raise_for_failure(client, workflow, self.log, reason=failure_reason(event))

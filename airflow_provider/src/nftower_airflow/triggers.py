@@ -15,12 +15,10 @@ from nftower_airflow._events import (
     make_event,
     target_reached,
 )
-
-#: seconds allowed for the best-effort cancel in ``on_kill``
-CANCEL_TIMEOUT = 15.0
+from nftower_airflow._runs import TowerHookMixin, acancel_quietly, status_text
 
 
-class TowerRunTrigger(BaseTrigger):
+class TowerRunTrigger(TowerHookMixin, BaseTrigger):
     """Poll a Tower run until it reaches ``target_status``, fails, or a deadline passes.
 
     Runs in the triggerer with the async ``nftower`` client only (the connection is read with
@@ -84,11 +82,6 @@ class TowerRunTrigger(BaseTrigger):
                 "cancel_on_kill": self.cancel_on_kill,
             },
         )
-
-    def _hook(self) -> Any:
-        from nftower_airflow.hooks import TowerHook
-
-        return TowerHook(self.tower_conn_id, workspace=self.workspace)
 
     def _event(self, status: EventStatus, **fields: Any) -> TriggerEvent:
         payload = make_event(status, self.workflow_id, **fields)
@@ -160,7 +153,7 @@ class TowerRunTrigger(BaseTrigger):
         from nftower.monitor import WorkflowMonitor
 
         try:
-            config = await self._hook().aget_config()
+            config = await self.hook.aget_config()
         except TowerError as err:
             yield self._event("error", message=str(err))
             return
@@ -189,7 +182,7 @@ class TowerRunTrigger(BaseTrigger):
                     return
                 finally:
                     pending = None
-                status = _status_text(workflow.status)
+                status = status_text(workflow.status)
                 self.log.info("Run %s is %s", self.workflow_id, status)
                 unknown_since = (unknown_since or time.monotonic()) if status == "UNKNOWN" else None
                 if event := self._status_event(status, unknown_since):
@@ -202,21 +195,20 @@ class TowerRunTrigger(BaseTrigger):
             await changes.aclose()
 
     async def on_kill(self) -> None:
-        """Cancel the run when a user kills the deferred task (once, bounded, best-effort)."""
+        """Cancel the run when a user kills the deferred task (Airflow 3.3+).
+
+        Once per trigger, best-effort and bounded (``_runs.CANCEL_DEADLINE``); cancelling a run
+        that already ended changes nothing, so a second trigger's ``on_kill`` (reassignment) is
+        harmless too.
+        """
         if not self.cancel_on_kill or self._cancel_requested:
             return
         self._cancel_requested = True
         from nftower import TowerError
 
         try:
-            async with await self._hook().get_async_conn() as client:
-                await asyncio.wait_for(client.cancel(self.workflow_id), CANCEL_TIMEOUT)
-            self.log.info("Cancelled Tower run %s", self.workflow_id)
-        except (TowerError, asyncio.TimeoutError) as err:
+            config = await self.hook.aget_config()
+        except TowerError as err:
             self.log.warning("Could not cancel Tower run %s: %s", self.workflow_id, err)
-
-
-def _status_text(status: Any) -> str:
-    if status is None:
-        return "UNKNOWN"
-    return str(getattr(status, "value", status))
+            return
+        await acancel_quietly(config, self.workflow_id, self.log)

@@ -17,8 +17,29 @@ FAST = {"poll_interval": 0.2, "trigger_rule": "all_done"}
 RETRY = {"retries": 1, "retry_delay": timedelta(seconds=0)}
 
 
-def _wid(task_id: str) -> str:
-    return "{{ ti.xcom_pull(task_ids='" + task_id + "', key='workflow_id') }}"
+def _launch(task_id: str, outcome: str | None = None, **kwargs: Any) -> TowerLaunchOperator:
+    """A task launching the emulator's ``hello`` pipeline with ``emulator_outcome``."""
+    params = {"emulator_outcome": outcome} if outcome else kwargs.pop("pipeline_params", None)
+    return TowerLaunchOperator(task_id=task_id, pipeline="hello", pipeline_params=params, **kwargs)
+
+
+def _start_and_sense(mode: str, poke_interval: float) -> list[Any]:
+    """Launch without waiting, then a sensor in ``mode`` that waits for that run."""
+    start = _launch(
+        f"start_{mode}",
+        pipeline_params={"emulator_duration": 40},
+        wait_for_completion=False,
+        **FAST,
+    )
+    workflow_id = "{{ ti.xcom_pull(task_ids='" + start.task_id + "', key='workflow_id') }}"
+    sensor = TowerRunSensor(
+        task_id=f"sensor_{mode}",
+        workflow_id=workflow_id,
+        mode=mode,
+        poke_interval=poke_interval,
+        trigger_rule="all_done",
+    )
+    return [start, sensor]
 
 
 class CrashAfterLaunch(TowerLaunchOperator):
@@ -33,64 +54,21 @@ class CrashAfterLaunch(TowerLaunchOperator):
 
 with DAG("nftower_worker", start_date=datetime(2024, 1, 1), schedule=None, catchup=False) as dag:
     chain(
-        TowerLaunchOperator(task_id="dropped_launch", pipeline="hello", **FAST, **RETRY),
-        TowerLaunchOperator(
-            task_id="start_a",
-            pipeline="hello",
-            pipeline_params={"emulator_duration": 40},
-            wait_for_completion=False,
-            **FAST,
-        ),
-        TowerRunSensor(
-            task_id="sensor_poke",
-            workflow_id=_wid("start_a"),
-            mode="poke",
-            poke_interval=0.2,
-            trigger_rule="all_done",
-        ),
-        TowerLaunchOperator(
-            task_id="start_b",
-            pipeline="hello",
-            pipeline_params={"emulator_duration": 40},
-            wait_for_completion=False,
-            **FAST,
-        ),
-        TowerRunSensor(
-            task_id="sensor_reschedule",
-            workflow_id=_wid("start_b"),
-            mode="reschedule",
-            poke_interval=1,
-            trigger_rule="all_done",
-        ),
-        TowerLaunchOperator(
-            task_id="fails", pipeline="hello", pipeline_params={"emulator_outcome": "fail"}, **FAST
-        ),
+        _launch("dropped_launch", **FAST, **RETRY),
+        *_start_and_sense("poke", 0.2),
+        *_start_and_sense("reschedule", 1),
+        _launch("fails", "fail", **FAST),
         TowerRunSensor(
             task_id="sensor_on_failed",
-            workflow_id=_wid("fails"),
+            workflow_id="{{ ti.xcom_pull(task_ids='fails', key='workflow_id') }}",
             poke_interval=0.2,
             trigger_rule="all_done",
         ),
-        TowerLaunchOperator(
-            task_id="times_out",
-            pipeline="hello",
-            pipeline_params={"emulator_outcome": "hang"},
-            timeout=1.5,
-            **FAST,
-        ),
-        TowerLaunchOperator(
-            task_id="exec_timeout",
-            pipeline="hello",
-            pipeline_params={"emulator_outcome": "hang"},
-            execution_timeout=timedelta(seconds=3),
-            **FAST,
-        ),
+        _launch("cancelled", "cancel", **FAST),
+        _launch("unknown", "unknown", unknown_timeout=1, **FAST),
+        _launch("rejected", "explode", **FAST),  # Tower answers 400 to the launch
+        _launch("times_out", "hang", timeout=1.5, **FAST),
+        _launch("exec_timeout", "hang", execution_timeout=timedelta(seconds=3), **FAST),
         CrashAfterLaunch(task_id="crash_reattach", pipeline="hello", **FAST, **RETRY),
-        TowerLaunchOperator(
-            task_id="resume",
-            pipeline="hello",
-            pipeline_params={"emulator_outcome": "fail_once"},
-            **FAST,
-            **RETRY,
-        ),
+        _launch("resume", "fail_once", **FAST, **RETRY),
     )
