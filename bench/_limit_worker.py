@@ -8,10 +8,34 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import Any
+
+
+def pyrate_reference(settings: dict[str, Any]) -> dict[str, Any]:
+    """The same calls with bare httpx behind pyrate-limiter's SQLiteBucket (for comparison)."""
+    import httpx
+    from pyrate_limiter import Duration, Limiter, Rate
+    from pyrate_limiter.buckets import SQLiteBucket
+
+    bucket = SQLiteBucket.init_from_file(
+        [Rate(20, Duration.SECOND)], db_path=settings["backend"].removeprefix("pyrate+sqlite://")
+    )
+    limiter = Limiter(bucket, buffer_ms=50)
+    headers = {"Authorization": f"Bearer {settings['token']}"}
+    client_429 = 0
+    with httpx.Client(base_url=settings["url"], headers=headers) as http:
+        time.sleep(max(0.0, settings["start_at"] - time.time()))
+        for _ in range(settings["calls"]):
+            limiter.try_acquire("tower")
+            client_429 += http.get("/user-info").status_code == 429
+    return {"attempted": settings["calls"], "client_429": client_429, "retried_429": 0}
 
 
 def main() -> None:
     settings = json.loads(sys.argv[1])
+    if settings["backend"].startswith("pyrate+"):
+        print(json.dumps(pyrate_reference(settings)))
+        return
     from nftower import RateLimitError, TowerClient, TowerError
     from nftower.ratelimit import get_limiter
 

@@ -47,7 +47,7 @@ def _sync(settings: dict[str, Any]) -> float:
     started = time.process_time()
     for _ in range(calls):
         one()
-    return (time.process_time() - started) / calls
+    return (time.process_time() - started) / int(calls)
 
 
 async def _async(settings: dict[str, Any]) -> float:
@@ -84,7 +84,7 @@ async def _async(settings: dict[str, Any]) -> float:
     started = time.process_time()
     for _ in range(calls):
         await one()
-    return (time.process_time() - started) / calls
+    return (time.process_time() - started) / int(calls)
 
 
 if __name__ == "__main__":

@@ -21,22 +21,6 @@ def max_in_window(times: Iterable[float], window: float = 1.0) -> int:
     return best
 
 
-def trailing_counts(times: Iterable[float], window: float = 1.0) -> list[tuple[float, int]]:
-    """For each timestamp, how many fall in the ``window`` seconds ending there.
-
-    >>> trailing_counts([0.0, 0.5, 1.2])
-    [(0.0, 1), (0.5, 2), (1.2, 2)]
-    """
-    ordered = sorted(times)
-    out: list[tuple[float, int]] = []
-    start = 0
-    for end, moment in enumerate(ordered):
-        while moment - ordered[start] >= window:
-            start += 1
-        out.append((moment, end - start + 1))
-    return out
-
-
 def steady_rate(times: Sequence[float], limit: int) -> float:
     """Calls per second after the initial burst of ``limit``: ``(n - limit) / span``.
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ._emulator import EmulatorProcess
 from ._env import redis_server
-from ._stats import max_in_window, steady_rate, trailing_counts
+from ._stats import max_in_window, steady_rate
 
 LIMIT = 20
 
@@ -35,7 +35,7 @@ class LimitRow:
 
 def _run(
     emu: EmulatorProcess, backend: str, url: str, processes: int, calls: int
-) -> tuple[LimitRow, list[tuple[float, int]]]:
+) -> tuple[LimitRow, list[float]]:
     token = emu.new_token()
     budget = max(30.0, 3.0 * processes * calls / LIMIT)
     settings = {
@@ -76,14 +76,13 @@ def _run(
         seconds=round(max(times) - min(times), 1) if times else 0.0,
     )
     start = min(times) if times else 0.0
-    series = [(t - start, n) for t, n in trailing_counts(times)]
-    return row, series
+    return row, [round(t - start, 4) for t in sorted(times)]
 
 
 def run(calls: int = 100, processes: tuple[int, ...] = (1, 2, 4, 8)) -> dict[str, Any]:
     """Every backend x process count; returns rows, the 8-process series and notes."""
     rows: list[LimitRow] = []
-    series: dict[str, list[tuple[float, int]]] = {}
+    series: dict[str, list[float]] = {}
     notes: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, redis_server() as redis_url:
         backends = {
@@ -103,4 +102,11 @@ def run(calls: int = 100, processes: tuple[int, ...] = (1, 2, 4, 8)) -> dict[str
                     if count == max(processes):
                         series[name] = points
                     emu.clear_requests()
+            # Reference only: pyrate-limiter's SQLiteBucket shared by the same processes.
+            pyrate = f"pyrate+sqlite://{Path(tmp) / 'pyrate.sqlite3'}"
+            for count in [n for n in processes if n > 1][-2:]:
+                row, _ = _run(emu, "pyrate-limiter SQLiteBucket (reference)", pyrate, count, calls)
+                rows.append(row)
+                print(json.dumps(asdict(row)), flush=True)
+                emu.clear_requests()
     return {"rows": [asdict(r) for r in rows], "series": series, "notes": notes}

@@ -101,7 +101,9 @@ def _measure(mode: str, count: int, seed: int) -> MonitorRow:
             time.sleep(max(0.0, started + moment - time.time()))
             emu.set_status(run, rng.choice(["SUCCEEDED", "FAILED"]))
             set_at[run] = time.time()
-        time.sleep(max(0.0, started + span + POLL_INTERVAL + 2.0 - time.time()))
+        # Per-run polling needs count / 20 s for one round of describes: wait for it too.
+        tail = POLL_INTERVAL + 2.0 + (count / 20 if mode == "per-run" else 0.0)
+        time.sleep(max(0.0, started + span + tail - time.time()))
         ended = time.time()
         out, _ = worker.communicate("stop\n", timeout=120)
         result = json.loads(out.strip().splitlines()[-1])

@@ -30,7 +30,7 @@ print(time.perf_counter() - started)
 """
 
 
-def _cpu(emu: EmulatorProcess, kind: str, backend: str, calls: int) -> float:
+def _cpu_once(emu: EmulatorProcess, kind: str, backend: str, calls: int) -> float:
     settings = {
         "kind": kind,
         "url": emu.url,
@@ -39,20 +39,19 @@ def _cpu(emu: EmulatorProcess, kind: str, backend: str, calls: int) -> float:
         "calls": calls,
         "warmup": 30,
     }
-    samples = []
-    for _ in range(3):
-        out = subprocess.run(
-            [sys.executable, "-m", "bench._overhead_worker", json.dumps(settings)],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=300,
-        ).stdout
-        samples.append(json.loads(out.strip().splitlines()[-1])["cpu_us_per_call"])
-    return float(statistics.median(samples))
+    out = subprocess.run(
+        [sys.executable, "-m", "bench._overhead_worker", json.dumps(settings)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    return float(json.loads(out.strip().splitlines()[-1])["cpu_us_per_call"])
 
 
-def cpu_rows(calls: int = 400) -> list[dict[str, Any]]:
+def cpu_rows(calls: int = 400, rounds: int = 5) -> list[dict[str, Any]]:
+    """Fresh processes, interleaved so load changes hit every variant alike; the minimum of
+    ``rounds`` runs estimates each variant's own cost."""
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp, EmulatorProcess(rate_limit=None) as emu:
         sqlite = f"sqlite://{Path(tmp) / 'ratelimit.sqlite3'}"
@@ -60,15 +59,26 @@ def cpu_rows(calls: int = 400) -> list[dict[str, Any]]:
             ("sync", "httpx", "client"),
             ("async", "async-httpx", "async-client"),
         ):
-            base = _cpu(emu, bare, "", calls)
-            rows.append({"what": f"bare httpx ({mode})", "cpu_us_per_call": base, "ratio": 1.0})
-            for label, backend in (("memory://", "memory://"), ("default host-wide", sqlite)):
-                value = _cpu(emu, ours, backend, calls)
+            variants = {
+                f"bare httpx ({mode})": (bare, ""),
+                f"{'Async' if mode == 'async' else ''}TowerClient, memory://": (ours, "memory://"),
+                f"{'Async' if mode == 'async' else ''}TowerClient, default host-wide": (
+                    ours,
+                    sqlite,
+                ),
+            }
+            samples: dict[str, list[float]] = {name: [] for name in variants}
+            for _ in range(rounds):
+                for name, (kind, backend) in variants.items():
+                    samples[name].append(_cpu_once(emu, kind, backend, calls))
+            base = min(samples[f"bare httpx ({mode})"])
+            for name, values in samples.items():
                 rows.append(
                     {
-                        "what": f"{'Async' if mode == 'async' else ''}TowerClient, {label}",
-                        "cpu_us_per_call": value,
-                        "ratio": round(value / base, 2),
+                        "what": name,
+                        "cpu_us_per_call": min(values),
+                        "median": statistics.median(values),
+                        "ratio": round(min(values) / base, 2),
                     }
                 )
                 print(json.dumps(rows[-1]), flush=True)

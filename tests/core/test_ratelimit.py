@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -303,3 +304,36 @@ async def test_sqlite_async_waits_for_the_file_lock_off_the_event_loop(tmp_path:
     assert await pending == 0.0
     other.close()
     backend.close()
+
+
+def _ticket_rows(path: Path) -> list[tuple[float, str | None]]:
+    with sqlite3.connect(path) as conn:
+        return list(conn.execute("SELECT at, ticket FROM calls ORDER BY at"))
+
+
+def test_sqlite_release_is_dated_when_the_response_arrived(tmp_path: Path) -> None:
+    backend = SQLiteBackend(tmp_path / "rl.sqlite3")
+    backend.acquire("k", 5, 30.0, ticket="t1", hold=60.0)
+    before = time.time()
+    backend.release("k", "t1")
+    after = time.time()
+    backend.acquire("k", 5, 30.0)  # writes the pending release in the same transaction
+    released = [at for at, ticket in _ticket_rows(tmp_path / "rl.sqlite3") if ticket is None]
+    assert before <= released[0] <= after
+    backend.close()
+
+
+def test_sqlite_release_is_written_without_further_calls(tmp_path: Path) -> None:
+    path = tmp_path / "rl.sqlite3"
+    backend = SQLiteBackend(path)
+    backend.acquire("k", 5, 30.0, ticket="t1", hold=60.0)
+    backend.release("k", "t1")
+    for _ in range(500):  # the background flush writes it shortly
+        if _ticket_rows(path)[0][1] is None:
+            break
+        time.sleep(0.01)
+    assert _ticket_rows(path)[0][1] is None
+    backend.acquire("k", 5, 30.0, ticket="t2", hold=60.0)
+    backend.release("k", "t2")
+    backend.close()  # and close() writes what is left
+    assert [ticket for _, ticket in _ticket_rows(path)] == [None, None]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import logging
 import os
 import random
 import sqlite3
@@ -19,6 +21,11 @@ from ._protocol import MAX_HOLD, PENDING_POLL
 __all__ = ["SQLiteBackend", "default_sqlite_path"]
 
 T = TypeVar("T")
+
+logger = logging.getLogger("nftower.ratelimit")
+
+#: Longest delay before the end of a call is written when no other call follows.
+FLUSH_DELAY = 0.02
 
 # At most `limit` rows per key stay, so scans are cheaper than keeping an index up to date.
 _SCHEMA = "CREATE TABLE IF NOT EXISTS calls (key TEXT NOT NULL, at REAL NOT NULL, ticket TEXT)"
@@ -113,6 +120,13 @@ class SQLiteBackend:
         self._busy_timeout = busy_timeout
         self._blocking = _Connection(self.path, busy_timeout)
         self._inline = _Connection(self.path, 0.0)
+        self._releases = _PendingReleases(self._flush_quietly)
+
+    def _flush_quietly(self) -> None:
+        try:
+            self.flush()
+        except (OSError, sqlite3.Error) as error:  # the entries expire after their hold
+            logger.debug("Could not write rate limit releases to %s: %s", self.path, error)
 
     # -- sync -------------------------------------------------------------------------------
 
@@ -122,13 +136,56 @@ class SQLiteBackend:
         with self._blocking.lock:
             conn = self._blocking.get()
             return _retry_while_busy(
-                lambda: _transaction(conn, key, limit, window, ticket, hold), self._busy_timeout
+                lambda: self._transaction(conn, key, limit, window, ticket, hold),
+                self._busy_timeout,
             )
 
     def release(self, key: str, ticket: str) -> None:
+        """Note the end of the call now; it is written with the next acquisition of this
+        process, or by a background flush within ``FLUSH_DELAY`` seconds, or at exit."""
+        self._releases.add(time.time(), key, ticket)
+
+    def flush(self) -> None:
+        """Write the noted releases now."""
+        if not self._releases.pending():
+            return
         with self._blocking.lock:
             conn = self._blocking.get()
-            _retry_while_busy(lambda: _release(conn, key, ticket), self._busy_timeout)
+            _retry_while_busy(lambda: self._write_releases(conn), self._busy_timeout)
+
+    def _write_releases(self, conn: sqlite3.Connection) -> None:
+        items = self._releases.pending()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _apply_releases(conn, items)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._releases.done(items)
+
+    def _transaction(
+        self,
+        conn: sqlite3.Connection,
+        key: str,
+        limit: int,
+        window: float,
+        ticket: str | None,
+        hold: float,
+    ) -> float:
+        releases = self._releases.pending()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _apply_releases(conn, releases)
+            wait = _check_and_record(conn, key, limit, window, ticket, hold)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._releases.done(releases)
+        return wait
 
     # -- async ------------------------------------------------------------------------------
 
@@ -137,14 +194,15 @@ class SQLiteBackend:
     ) -> float:
         if not self._inline.ready():
             await asyncio.to_thread(self._open_inline)
-        wait = self._try_inline(lambda conn: _transaction(conn, key, limit, window, ticket, hold))
+        wait = self._try_inline(
+            lambda conn: self._transaction(conn, key, limit, window, ticket, hold)
+        )
         if wait is not None:
             return wait
         return await asyncio.to_thread(self.acquire, key, limit, window, ticket, hold)
 
     async def arelease(self, key: str, ticket: str) -> None:
-        if self._try_inline(lambda conn: _release(conn, key, ticket)) is None:
-            await asyncio.to_thread(self.release, key, ticket)
+        self.release(key, ticket)  # no I/O: see release()
 
     def _try_inline(self, action: Callable[[sqlite3.Connection], T]) -> T | None:
         """``action`` on the never-waiting connection, or ``None`` if that would wait."""
@@ -161,6 +219,8 @@ class SQLiteBackend:
             handle.lock.release()
 
     def close(self) -> None:
+        self._flush_quietly()
+        self._releases.stop()
         self._blocking.close()
         self._inline.close()
 
@@ -170,20 +230,6 @@ class SQLiteBackend:
     def _open_inline(self) -> None:
         with self._inline.lock:
             self._inline.get()
-
-
-def _transaction(
-    conn: sqlite3.Connection, key: str, limit: int, window: float, ticket: str | None, hold: float
-) -> float:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        wait = _check_and_record(conn, key, limit, window, ticket, hold)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    return wait
 
 
 def _check_and_record(
@@ -214,9 +260,65 @@ def _check_and_record(
     return max(float(blocking) + window - now, 1e-6)
 
 
-def _release(conn: sqlite3.Connection, key: str, ticket: str) -> bool:
-    conn.execute(
-        "UPDATE calls SET at = min(at, ?), ticket = NULL WHERE key = ? AND ticket = ?",
-        (time.time(), key, ticket),
-    )
-    return True
+def _apply_releases(conn: sqlite3.Connection, items: list[tuple[str, float, str]]) -> None:
+    if items:
+        conn.executemany(
+            "UPDATE calls SET at = min(at, ?), ticket = NULL WHERE key = ? AND ticket = ?",
+            [(at, key, ticket) for ticket, at, key in items],
+        )
+
+
+class _PendingReleases:
+    """Ends of calls not yet written: (ticket, completed at, key).
+
+    Writing each release in its own transaction would double the cost of a call. A release
+    only makes an entry count for less time, so writing it a little later is safe: the next
+    acquisition of this process writes it in its own transaction, and a daemon thread writes
+    whatever is left ``FLUSH_DELAY`` seconds later (and at interpreter exit).
+    """
+
+    def __init__(self, flush: Callable[[], None]) -> None:
+        self._flush = flush
+        self._lock = threading.Lock()
+        self._items: dict[str, tuple[float, str]] = {}
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._stopped = False
+        self._exit_hook = False
+
+    def add(self, at: float, key: str, ticket: str) -> None:
+        with self._lock:
+            self._items[ticket] = (at, key)
+            if self._pid != os.getpid():  # threads do not survive fork()
+                self._thread, self._pid = None, os.getpid()
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(
+                    target=self._run, name="nftower-ratelimit-flush", daemon=True
+                )
+                self._thread.start()
+            if not self._exit_hook:
+                self._exit_hook = True
+                atexit.register(self._flush)
+
+    def pending(self) -> list[tuple[str, float, str]]:
+        with self._lock:
+            return [(ticket, at, key) for ticket, (at, key) in self._items.items()]
+
+    def done(self, items: list[tuple[str, float, str]]) -> None:
+        if items:
+            with self._lock:
+                for ticket, _, _ in items:
+                    self._items.pop(ticket, None)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(FLUSH_DELAY)
+            with self._lock:
+                if not self._items or self._stopped:
+                    self._thread = None
+                    return
+            self._flush()
