@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-import pkgutil
-
-import nftower.testing
 import pytest
 from nftower.testing._errors import ApiError, error_body, iso
 from nftower.testing._launch import (
@@ -228,12 +223,3 @@ def test_error_body_and_timestamps() -> None:
     assert len(message.rsplit(" ", 1)[-1]) == 22
     assert iso(T0) == "2023-11-14T22:13:20Z"
     assert iso(T0 + 0.25) == "2023-11-14T22:13:20.250Z"
-
-
-@pytest.mark.parametrize(
-    "module", sorted(m.name for m in pkgutil.iter_modules(nftower.testing.__path__))
-)
-def test_docstring_examples_run(module: str) -> None:
-    loaded = importlib.import_module(f"nftower.testing.{module}")
-    result = doctest.testmod(loaded, optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0

@@ -78,7 +78,16 @@ def parse_error_id(message: str | None) -> tuple[str, str | None]:
 
 
 class TowerError(Exception):
-    """Base class of every nftower error (``.message``, ``.operation``)."""
+    """Base class of every nftower error (``.message``, ``.operation``).
+
+    Example:
+        >>> import nftower
+        >>> try:
+        ...     nftower.TowerClient(api_url="https://tower.example.org/api", token="")
+        ... except nftower.TowerError as error:
+        ...     print(type(error).__name__, "-", error.message[:24])
+        TowerConfigError - No Tower access token: p
+    """
 
     def __init__(self, message: str, *, operation: str | None = None) -> None:
         super().__init__(message)
@@ -103,11 +112,34 @@ def _rebuild(cls: type[TowerError], message: str, state: dict[str, Any]) -> Towe
 
 
 class TowerConfigError(TowerError, ValueError):
-    """Bad input or configuration (for example a missing token), raised before any call."""
+    """Bad input or configuration (for example a missing token), raised before any call.
+
+    It is also a :class:`ValueError`.
+
+    Example:
+        >>> import nftower
+        >>> try:
+        ...     nftower.TowerConfig(token="t", workspace="no workspace")
+        ... except ValueError as error:
+        ...     print(error)
+        workspace must be a numeric workspace id or 'org/workspace' (for example
+        'acme/production'), got 'no workspace'
+    """
 
 
 class TowerAPIError(TowerError):
-    """Tower answered with an HTTP error (``.status_code``, ``.error_id``, ``.operation``)."""
+    """Tower answered with an HTTP error (``.status_code``, ``.error_id``, ``.operation``).
+
+    The subclasses below name the common statuses; other 4xx statuses are this class.
+
+    Example:
+        >>> from nftower._exceptions import api_error
+        >>> error = api_error(405, "PUT /workflow", "Method not allowed - Error ID: 5aR")
+        >>> type(error).__name__, error.status_code, error.error_id
+        ('TowerAPIError', 405, '5aR')
+        >>> print(error)
+        405 PUT /workflow: Method not allowed (Error ID: 5aR)
+    """
 
     def __init__(
         self,
@@ -138,27 +170,66 @@ class TowerAPIError(TowerError):
 
 
 class BadRequestError(TowerAPIError):
-    """400: Tower rejected the request (invalid input)."""
+    """400: Tower rejected the request (invalid input).
+
+    Example:
+        >>> from nftower._exceptions import api_error
+        >>> print(api_error(400, "POST /workflow/launch", "Invalid run name - Error ID: 7Fq"))
+        400 POST /workflow/launch: Invalid run name (Error ID: 7Fq)
+    """
 
 
 class AuthenticationError(TowerAPIError):
-    """401 / 403: token invalid or expired, or the endpoint is not available for it."""
+    """401 / 403: token invalid or expired, or the endpoint is not available for it.
+
+    Example:
+        >>> from nftower._exceptions import api_error
+        >>> print(api_error(403, "GET /user-info", "Forbidden - Error ID: 9xQ"))
+        403 GET /user-info: Access denied: the access token is invalid or expired, or this
+        endpoint is not available ... Server said: Forbidden (Error ID: 9xQ)
+    """
 
 
 class NotFoundError(TowerAPIError):
-    """404 (or no exact match for a name): the object does not exist or is not visible."""
+    """404 (or no exact match for a name): the object does not exist or is not visible.
+
+    Example:
+        >>> from nftower._exceptions import api_error
+        >>> error = api_error(404, "GET /workflow/{workflowId}", "Not found - Error ID: 1Zk")
+        >>> type(error).__name__, error.operation
+        ('NotFoundError', 'GET /workflow/{workflowId}')
+    """
 
 
 class ConflictError(TowerAPIError):
-    """409: the request conflicts with the current state (for example a duplicate name)."""
+    """409: the request conflicts with the current state (for example a duplicate name).
+
+    Example:
+        >>> from nftower._exceptions import api_error
+        >>> type(api_error(409, "POST /labels", "Duplicate name - Error ID: 2Bc")).__name__
+        'ConflictError'
+    """
 
 
 class RateLimitError(TowerAPIError):
-    """429: over the per-token request rate; ``.retry_after`` is the server's hint in seconds."""
+    """429: over the per-token request rate; ``.retry_after`` is the server's hint in seconds.
+
+    Example:
+        >>> from nftower._exceptions import api_error
+        >>> error = api_error(429, "GET /workflow", "Slow down - Error ID: 8Yt", retry_after=2)
+        >>> error.retry_after, str(error)
+        (2, '429 GET /workflow: Slow down (retry after 2 s) (Error ID: 8Yt)')
+    """
 
 
 class ServerError(TowerAPIError):
-    """5xx: Tower (or a proxy in front of it) failed."""
+    """5xx: Tower (or a proxy in front of it) failed.
+
+    Example:
+        >>> from nftower._exceptions import api_error
+        >>> type(api_error(503, "GET /workflow", None)).__name__
+        'ServerError'
+    """
 
 
 class TowerConnectionError(TowerError):
@@ -166,6 +237,15 @@ class TowerConnectionError(TowerError):
 
     ``request_sent`` is ``False`` only when the request provably never left the client
     (connection refused or not obtained), so even a non-idempotent call can be retried.
+
+    Example:
+        >>> import nftower
+        >>> with nftower.TowerClient("http://127.0.0.1:9", "t", max_retries=0) as tower:
+        ...     try:
+        ...         tower.service_info()
+        ...     except nftower.TowerConnectionError as error:
+        ...         print(error.operation, error.request_sent)
+        GET /service-info False
     """
 
     def __init__(
@@ -179,7 +259,15 @@ class TowerConnectionError(TowerError):
 
 
 class TowerTimeoutError(TowerConnectionError):
-    """The request timed out (connect, read, write or connection-pool timeout)."""
+    """The request timed out (connect, read, write or connection-pool timeout).
+
+    A :class:`TowerConnectionError`, retried like one.
+
+    Example:
+        >>> import nftower
+        >>> issubclass(nftower.TowerTimeoutError, nftower.TowerConnectionError)
+        True
+    """
 
 
 class LaunchOutcomeUnknownError(TowerError):
@@ -187,6 +275,12 @@ class LaunchOutcomeUnknownError(TowerError):
 
     ``run_name`` is the run name that was sent (if any): look it up before launching again,
     e.g. ``client.find_workflow(run_name)``.
+
+    Example:
+        >>> import nftower
+        >>> error = nftower.LaunchOutcomeUnknownError("answer lost", run_name="nightly-2024-06-01")
+        >>> error.run_name
+        'nightly-2024-06-01'
     """
 
     def __init__(
@@ -200,7 +294,14 @@ class LaunchOutcomeUnknownError(TowerError):
 
 
 class WaitTimeoutError(TowerError):
-    """``wait()`` passed its timeout before the run finished (the run keeps going)."""
+    """``wait()`` passed its timeout before the run finished (the run keeps going).
+
+    Example:
+        >>> import nftower
+        >>> error = nftower.WaitTimeoutError("too slow", workflow_id="4Bi5", last_status="RUNNING")
+        >>> error.workflow_id, error.last_status
+        ('4Bi5', 'RUNNING')
+    """
 
     def __init__(
         self,
@@ -223,7 +324,17 @@ class WaitTimeoutError(TowerError):
 
 
 class WorkflowFailedError(TowerError):
-    """A run ended FAILED or CANCELLED, or stayed UNKNOWN too long."""
+    """A run ended FAILED or CANCELLED, or stayed UNKNOWN too long.
+
+    Usually built by :meth:`FailureReport.to_error`; it pickles with its details.
+
+    Example:
+        >>> import pickle, nftower
+        >>> error = nftower.WorkflowFailedError("Run failed", workflow_id="4Bi5", exit_status=1)
+        >>> copy = pickle.loads(pickle.dumps(error))
+        >>> type(copy).__name__, copy.workflow_id, copy.exit_status
+        ('WorkflowFailedError', '4Bi5', 1)
+    """
 
     def __init__(
         self,

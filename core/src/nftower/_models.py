@@ -157,7 +157,12 @@ TERMINAL_STATUSES = frozenset(
 
 
 class TaskStatus(_TolerantEnum):
-    """Task status; unknown future values parse like :class:`WorkflowStatus`."""
+    """Task status; unknown future values parse like :class:`WorkflowStatus`.
+
+    Example:
+        >>> TaskStatus("completed") is TaskStatus.COMPLETED, TaskStatus("PAUSED").is_known
+        (True, False)
+    """
 
     NEW = "NEW"
     SUBMITTED = "SUBMITTED"
@@ -209,20 +214,39 @@ class _Load(TowerModel):
 
 
 class WorkflowLoad(_Load):
-    """Task counts and resource totals of a whole run."""
+    """Task counts and resource totals of a whole run.
+
+    Example:
+        >>> load = WorkflowLoad.model_validate({"succeeded": 4, "running": 1, "cost": 0.5})
+        >>> load.succeeded, load.running, load.failed
+        (4, 1, None)
+    """
 
     cost: float | None = None
     executors: list[str] | None = None
 
 
 class ProcessLoad(_Load):
-    """Task counts and resource totals of one process."""
+    """Task counts and resource totals of one process.
+
+    Example:
+        >>> ProcessLoad.model_validate({"process": "FASTQC", "succeeded": 2}).process
+        'FASTQC'
+    """
 
     process: str | None = None
 
 
 class Progress(TowerModel):
-    """``GET /workflow/{id}/progress`` (also embedded in the describe response)."""
+    """``GET /workflow/{id}/progress`` (also embedded in the describe response).
+
+    Example:
+        >>> progress = Progress.model_validate({"progress": {
+        ...     "workflowProgress": {"succeeded": 3, "failed": 1},
+        ...     "processesProgress": [{"process": "ALIGN", "failed": 1}]}})
+        >>> progress.workflow_progress.failed, progress.processes_progress[0].process
+        (1, 'ALIGN')
+    """
 
     workflow_progress: WorkflowLoad | None = None
     processes_progress: list[ProcessLoad] | None = None
@@ -232,7 +256,12 @@ class Progress(TowerModel):
 
 
 class JobInfo(TowerModel):
-    """The Nextflow head job."""
+    """The Nextflow head job.
+
+    Example:
+        >>> JobInfo.model_validate({"id": 7, "status": "FAILED", "exitCode": 1}).exit_code
+        1
+    """
 
     id: int | None = None
     status: str | None = None
@@ -242,7 +271,13 @@ class JobInfo(TowerModel):
 
 
 class Label(TowerModel):
-    """A workspace label (``value`` set for resource labels)."""
+    """A workspace label (``value`` set for resource labels).
+
+    Example:
+        >>> label = Label.model_validate({"name": "team", "value": "genomics", "resource": True})
+        >>> label.name, label.value, label.resource
+        ('team', 'genomics', True)
+    """
 
     id: int | None = None
     name: str | None = None
@@ -255,7 +290,18 @@ class Label(TowerModel):
 
 
 class Workflow(TowerModel):
-    """A run: the describe / list envelope flattened into one object."""
+    """A run: the describe / list envelope flattened into one object.
+
+    Example:
+        >>> wf = Workflow.model_validate({
+        ...     "workflow": {"id": "4Bi5xBK6E2Nbhj", "status": "FAILED", "runName": "nightly",
+        ...                  "exitStatus": 1, "submit": "2024-06-01T02:00:00Z"},
+        ...     "jobInfo": {"exitCode": 1}, "workspaceName": "prod"})
+        >>> wf.status, wf.exit_status, wf.job_info.exit_code, wf.workspace_name
+        (<WorkflowStatus.FAILED: 'FAILED'>, 1, 1, 'prod')
+        >>> wf.submit.isoformat()
+        '2024-06-01T02:00:00+00:00'
+    """
 
     id: str | None = None
     status: WorkflowStatus | None = None
@@ -313,7 +359,14 @@ class Workflow(TowerModel):
 
 
 class Task(TowerModel):
-    """A Nextflow task of a run."""
+    """A Nextflow task of a run.
+
+    Example:
+        >>> task = Task.model_validate({"task": {"taskId": 2, "name": "FASTQC (1)",
+        ...                                      "status": "FAILED", "exit": 137}})
+        >>> task.name, task.status.value, task.exit_code
+        ('FASTQC (1)', 'FAILED', 137)
+    """
 
     id: int | None = None
     task_id: int | None = None

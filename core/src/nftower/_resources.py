@@ -26,7 +26,15 @@ __all__ = [
 
 
 class ComputeEnv(TowerModel):
-    """A compute environment (list entry or describe response)."""
+    """A compute environment (list entry or describe response).
+
+    Example:
+        >>> env = ComputeEnv.model_validate({"computeEnv": {
+        ...     "id": "4ZnqLo2bX8cGSMTxA7Bi5d", "name": "aws", "primary": True,
+        ...     "config": {"workDir": "s3://bucket/work"}}})
+        >>> env.name, env.primary, env.effective_work_dir
+        ('aws', True, 's3://bucket/work')
+    """
 
     id: str | None = None
     name: str | None = None
@@ -52,7 +60,14 @@ class ComputeEnv(TowerModel):
 
 
 class Pipeline(TowerModel):
-    """A launchpad pipeline."""
+    """A launchpad pipeline.
+
+    Example:
+        >>> pipeline = Pipeline.model_validate({"pipelineId": 12, "name": "rnaseq",
+        ...                                     "repository": "https://github.com/nf-core/rnaseq"})
+        >>> pipeline.id, pipeline.name
+        (12, 'rnaseq')
+    """
 
     pipeline_id: int | None = None
     name: str | None = None
@@ -81,7 +96,15 @@ class Pipeline(TowerModel):
 
 
 class LaunchConfig(TowerModel):
-    """A saved launch (``LaunchDbDto``) or a run's launch (``WorkflowLaunchResponse``)."""
+    """A saved launch (``LaunchDbDto``) or a run's launch (``WorkflowLaunchResponse``).
+
+    Example:
+        >>> launch = LaunchConfig.model_validate({"launch": {
+        ...     "pipeline": "https://github.com/nf-core/rnaseq", "revision": "3.14.0",
+        ...     "sessionId": "a1b2", "resumeCommitId": "c0ffee"}})
+        >>> launch.revision, launch.resume_commit_id
+        ('3.14.0', 'c0ffee')
+    """
 
     id: str | None = None
     compute_env: ComputeEnv | None = None
@@ -122,7 +145,14 @@ class LaunchConfig(TowerModel):
 
 
 class Workspace(TowerModel):
-    """A workspace the user belongs to (``OrgAndWorkspaceDto``)."""
+    """A workspace the user belongs to (``OrgAndWorkspaceDto``).
+
+    Example:
+        >>> ws = Workspace.model_validate({"orgName": "acme", "workspaceName": "prod",
+        ...                                "workspaceId": 42})
+        >>> ws.workspace_id, ws.full_name
+        (42, 'acme/prod')
+    """
 
     org_id: int | None = None
     org_name: str | None = None
@@ -142,7 +172,12 @@ class Workspace(TowerModel):
 
 
 class UserInfo(TowerModel):
-    """``GET /user-info``, flattened."""
+    """``GET /user-info``, flattened.
+
+    Example:
+        >>> UserInfo.model_validate({"user": {"id": 8, "userName": "ada"}}).user_name
+        'ada'
+    """
 
     id: int | None = None
     user_name: str | None = None
@@ -158,7 +193,12 @@ class UserInfo(TowerModel):
 
 
 class ServiceInfo(TowerModel):
-    """``GET /service-info``, flattened."""
+    """``GET /service-info``, flattened.
+
+    Example:
+        >>> ServiceInfo.model_validate({"serviceInfo": {"apiVersion": "1.187.0"}}).api_version
+        '1.187.0'
+    """
 
     version: str | None = None
     api_version: str | None = None
@@ -173,7 +213,14 @@ class ServiceInfo(TowerModel):
 
 
 class LogPage(TowerModel):
-    """One page of a run's Nextflow log."""
+    """One page of a run's Nextflow log.
+
+    Example:
+        >>> page = LogPage.model_validate({"log": {"entries": ["N E X T F L O W"],
+        ...                                        "truncated": False, "pending": True}})
+        >>> page.entries, page.pending
+        (['N E X T F L O W'], True)
+    """
 
     entries: list[str] | None = None
     truncated: bool | None = None
