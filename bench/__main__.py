@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("which", nargs="*", help="limit, monitor and/or overhead (default: all)")
     parser.add_argument("--quick", action="store_true", help="small counts (smoke test)")
-    parser.add_argument("--dbt-python", help="python of an env with the dbt Cloud provider")
+    parser.add_argument(
+        "--dbt-python",
+        default=os.environ.get("NFTOWER_BENCH_DBT_PYTHON"),
+        help="python of an env with the dbt Cloud provider ($NFTOWER_BENCH_DBT_PYTHON)",
+    )
     parser.add_argument("--write", action="store_true", help="write docs even with --quick")
     parser.add_argument("--no-write", action="store_true", help="do not write docs")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite the docs from results.json"
+    )
     args = parser.parse_args(argv)
+    if args.report_only:
+        report.write(json.loads(RESULTS.read_text()))
+        return 0
     which = args.which or list(BENCHMARKS)
     unknown = sorted(set(which) - set(BENCHMARKS))
     if unknown:
@@ -43,9 +54,11 @@ def main(argv: list[str] | None = None) -> int:
                 monitor.run(counts=(50,), baseline=()) if args.quick else monitor.run()
             )
         else:
+            previous = results.get("overhead", {})
             results["overhead"] = overhead.run(
                 calls=100 if args.quick else 400, dbt_python=args.dbt_python
             )
+            overhead.carry_over_dbt(previous, results["overhead"])
         results.setdefault("seconds", {})[name] = round(time.monotonic() - started, 1)
         results.setdefault("machine", {})[name] = machine_facts()
     write = args.write or not (args.quick or args.no_write)

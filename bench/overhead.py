@@ -134,3 +134,17 @@ def run(calls: int = 400, dbt_python: str | None = None) -> dict[str, Any]:
     rows = cpu_rows(calls)
     imports, notes = import_rows(dbt_python)
     return {"cpu": rows, "imports": imports, "notes": notes}
+
+
+def carry_over_dbt(previous: dict[str, Any], current: dict[str, Any]) -> None:
+    """Keep an earlier dbt Cloud measurement when this run could not take one."""
+    rows = current.get("imports", [])
+    if not rows or any(r["what"].startswith("dbt") for r in rows):
+        return
+    earlier = [r for r in previous.get("imports", []) if r["what"].startswith("dbt")]
+    if earlier:
+        theirs = dict(earlier[0], what=earlier[0]["what"].removesuffix(" (earlier run)"))
+        theirs["what"] += " (earlier run)"
+        rows.append(theirs)
+        rows[0]["ratio"] = round(rows[0]["import_ms"] / theirs["import_ms"], 2)
+        current["notes"] = [n for n in current.get("notes", []) if "dbt" not in n]

@@ -23,20 +23,22 @@ KEY_PREFIX = "nftower:ratelimit:"
 # One atomic step on the server. Times come from the Redis server's clock (TIME), so the
 # clocks of the participating hosts do not matter. Scores, window and hold are microseconds;
 # an in-flight call is scored `hold` ahead until released. Replies: 0 = admitted, -1 = the
-# window is full of calls in flight, else microseconds to wait.
+# window is full of calls in flight, else microseconds to wait. Numbers go to Redis through
+# exact() because Lua would print a 16-digit microsecond time with only 14 significant digits.
 _ACQUIRE = """
 if redis.replicate_commands then redis.replicate_commands() end
+local function exact(x) return string.format('%.0f', x) end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local hold = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. (now + window + tonumber(ARGV[5])), '+inf')
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', exact(now - window))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '(' .. exact(now + window + tonumber(ARGV[5])), '+inf')
 local count = redis.call('ZCARD', KEYS[1])
 if count < limit then
-  redis.call('ZADD', KEYS[1], now + hold, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil((window + hold) / 1000) + 1000)
+  redis.call('ZADD', KEYS[1], exact(now + hold), ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], exact(math.ceil((window + hold) / 1000) + 1000))
   return 0
 end
 local nth = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
@@ -51,7 +53,9 @@ local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score then return 0 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-if tonumber(score) > now then redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1]) end
+if tonumber(score) > now then
+  redis.call('ZADD', KEYS[1], 'XX', string.format('%.0f', now), ARGV[1])
+end
 return 1
 """
 
