@@ -57,3 +57,13 @@ def test_public_classes_show_and_pickle_as_nftower_names(name: str) -> None:
     cls = getattr(nftower, name)
     assert cls.__module__ == "nftower"
     assert pickle.loads(pickle.dumps(cls)) is cls
+
+
+def test_the_emulator_does_not_use_the_client() -> None:
+    """The emulator is an independent implementation of the API: no client code, no models."""
+    loaded = _loaded_after(
+        "from nftower.testing import TowerEmulator; TowerEmulator().start().stop()"
+    )
+    assert [
+        m for m in loaded if m in ("httpx", "pydantic", "nftower._client", "nftower._models")
+    ] == []
