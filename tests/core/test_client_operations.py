@@ -31,6 +31,19 @@ def test_identity(tower: Any, tower_emulator: TowerEmulator) -> None:
     assert tower.workspace_id() == tower_emulator.workspace_id
 
 
+def test_default_headers_on_the_wire(tower: Any, tower_emulator: TowerEmulator) -> None:
+    from nftower import __version__
+    from nftower.testing._records import token_hash
+
+    tower.user_info()
+    headers = tower_emulator.requests[-1].headers  # recorded without Authorization
+    assert headers["accept-version"] == "1"
+    assert headers["accept"] == "application/json"
+    assert headers["user-agent"].startswith(f"nftower/{__version__} python/")
+    record = tower_emulator.requests[-1]
+    assert (record.status, record.token_hash) == (200, token_hash(tower_emulator.token))
+
+
 def test_workspace_name_resolved_once(tower_emulator: TowerEmulator, make_client: Any) -> None:
     tower = make_client(tower_emulator.url, tower_emulator.token, "demo-org/demo-workspace")
     assert tower.workspace_id() == tower_emulator.workspace_id
