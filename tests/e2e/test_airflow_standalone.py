@@ -1,9 +1,12 @@
 """End to end: a real Airflow (scheduler, dag-processor, triggerer, API server) runs the nightly
 example DAG in deferrable mode against a Tower emulator started here.
 
-Checked through the REST API (/api/v2, simple auth manager with all users admin): the DAG run
-and its tasks succeed, the launch task was deferred and watched by the triggerer, and the
-"Tower run" extra link resolves to the run URL. Everything is torn down (process group kill).
+The test triggers a manual run without a logical date (Airflow 3 allows it; the example's dated
+params must still render), holds the Tower run RUNNING until the REST API shows the task
+deferred with a TowerRunTrigger assigned to the triggerer, then lets it succeed. Checked through
+the REST API (/api/v2, simple auth manager with all users admin) and the triggerer's own log
+file: the runs and tasks succeed, the trigger ran in the triggerer, and the "Tower run" extra
+link resolves to the run URL. Everything is torn down (process group kill).
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +34,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "airflow" / "nightly_launch.py"
 DAG_ID = "nightly_rnaseq"
+TRIGGER_CLASSPATH = "nftower_airflow.triggers.TowerRunTrigger"
 T = TypeVar("T")
 
 
@@ -41,7 +44,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _until(what: str, probe: Callable[[], T | None], timeout: float, log: Path) -> T:
+def _until(
+    what: str, probe: Callable[[], T | None], timeout: float, log: Path, every: float = 2.0
+) -> T:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -50,7 +55,7 @@ def _until(what: str, probe: Callable[[], T | None], timeout: float, log: Path) 
             value = None
         if value is not None:
             return value
-        time.sleep(2)
+        time.sleep(every)
     tail = log.read_text(errors="replace")[-6000:] if log.exists() else ""
     raise AssertionError(f"timed out waiting for {what}\n--- airflow output ---\n{tail}")
 
@@ -72,7 +77,7 @@ def standalone() -> Iterator[Standalone]:
     shutil.copy(EXAMPLE, home / "dags" / EXAMPLE.name)
     port = _free_port()
     log = home / "standalone.log"
-    with TowerEmulator(speed=20.0) as emulator:
+    with TowerEmulator(speed=1.0) as emulator:
         conn = {
             "conn_type": "tower",
             "host": emulator.url,
@@ -144,9 +149,24 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+@dataclass
+class ManualRun:
+    run: dict[str, Any]  # the finished DAG run
+    workflow_id: str
+    deferred_ti: dict[str, Any]  # the rnaseq task instance as seen while deferred
+
+
+def _get(api: httpx.Client, path: str) -> Any:
+    response = api.get(path)
+    response.raise_for_status()
+    return response.json()
+
+
 @pytest.fixture(scope="module")
-def finished_run(standalone: Standalone) -> dict[str, Any]:
-    api, log = standalone.api, standalone.log
+def manual_run(standalone: Standalone) -> ManualRun:
+    from nftower import make_run_name
+
+    api, log, emulator = standalone.api, standalone.log, standalone.emulator
     _until(
         "the DAG to be parsed",
         lambda: api.get(f"/dags/{DAG_ID}").status_code == 200 or None,
@@ -154,39 +174,87 @@ def finished_run(standalone: Standalone) -> dict[str, Any]:
         log,
     )
     api.patch(f"/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
-    # a logical date, as the scheduler gives nightly runs: the DAG's params use {{ ds }}
-    now = datetime.now(timezone.utc).isoformat()
-    created = api.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": now})
+    # a manual run without a logical date, as Airflow 3 allows: the params must still render
+    created = api.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None})
     created.raise_for_status()
     run_id = created.json()["dag_run_id"]
+    run_name = make_run_name(DAG_ID, run_id, "rnaseq")
+
+    def launched() -> str | None:
+        ids = [r.workflow_id for r in emulator.launches if r.json["launch"]["runName"] == run_name]
+        return ids[0] if ids else None
+
+    workflow_id = _until("the Tower launch", launched, 300, log, every=0.1)
+    # hold the run (it would take 20 s at speed 1) until the trigger is seen in the triggerer
+    emulator.set_status(workflow_id, "RUNNING")
+    ti_path = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/rnaseq"
+
+    def deferred() -> dict[str, Any] | None:
+        ti = _get(api, ti_path)
+        ready = ti["state"] == "deferred" and ti["trigger"] and ti["triggerer_job"]
+        return dict(ti) if ready else None
+
+    deferred_ti = _until("the task to be deferred to the triggerer", deferred, 300, log, every=0.5)
+    emulator.set_status(workflow_id, "SUCCEEDED")
 
     def finished() -> dict[str, Any] | None:
-        run = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}").json()
+        run = _get(api, f"/dags/{DAG_ID}/dagRuns/{run_id}")
         return run if run["state"] in ("success", "failed") else None
 
-    return _until("the DAG run to finish", finished, 300, log)
+    run = _until("the DAG run to finish", finished, 300, log)
+    return ManualRun(run=run, workflow_id=workflow_id, deferred_ti=deferred_ti)
 
 
 def _ti(standalone: Standalone, run_id: str, task_id: str) -> dict[str, Any]:
-    response = standalone.api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}")
-    response.raise_for_status()
-    return dict(response.json())
+    path = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{task_id}"
+    return dict(_get(standalone.api, path))
 
 
-def test_dag_run_succeeds(standalone: Standalone, finished_run: dict[str, Any]) -> None:
-    assert finished_run["state"] == "success", standalone.log.read_text()[-6000:]
-    run_id = finished_run["dag_run_id"]
+def test_dag_run_succeeds(standalone: Standalone, manual_run: ManualRun) -> None:
+    assert manual_run.run["state"] == "success", standalone.log.read_text()[-6000:]
+    assert manual_run.run["logical_date"] is None
+    run_id = manual_run.run["dag_run_id"]
     assert _ti(standalone, run_id, "rnaseq")["state"] == "success"
     assert _ti(standalone, run_id, "publish")["state"] == "success"
-    # unpausing also starts the latest scheduled run: still one Tower run per DAG run
+    # unpausing may also start the latest scheduled run: still one Tower run per DAG run
     names = [r.json["launch"]["runName"] for r in standalone.emulator.launches]
     assert len(names) == len(set(names))
 
 
-def test_launch_task_was_deferred_to_the_triggerer(
-    standalone: Standalone, finished_run: dict[str, Any]
+def test_dated_params_use_the_trigger_day_without_a_logical_date(
+    standalone: Standalone, manual_run: ManualRun
 ) -> None:
-    run_id = finished_run["dag_run_id"]
+    day = manual_run.run["run_after"][:10]
+    rendered = _ti(standalone, manual_run.run["dag_run_id"], "rnaseq")["rendered_fields"]
+    assert rendered["pipeline_params"] == {
+        "input": f"s3://demo-bucket/samplesheets/{day}.csv",
+        "outdir": f"s3://demo-bucket/results/{day}",
+    }
+    params = standalone.emulator.workflow(manual_run.workflow_id)["params"]
+    assert params["input"] == f"s3://demo-bucket/samplesheets/{day}.csv"
+
+
+def test_the_trigger_ran_in_the_triggerer(standalone: Standalone, manual_run: ManualRun) -> None:
+    """Seen through the REST API while deferred, and in the triggerer's own log file."""
+    ti = manual_run.deferred_ti
+    assert ti["trigger"]["classpath"] == TRIGGER_CLASSPATH
+    job = ti["triggerer_job"]
+    assert job["job_type"] == "TriggererJob"
+    triggerers = _get(standalone.api, "/jobs?job_type=TriggererJob")["jobs"]
+    assert job["id"] in {j["id"] for j in triggerers}
+    # the triggerer writes what a trigger logs to <task log>.trigger.<triggerer job id>.log
+    run_dir = f"dag_id={DAG_ID}/run_id={manual_run.run['dag_run_id']}/task_id=rnaseq"
+    (trigger_log,) = (standalone.home / "logs" / run_dir).glob(f"*.trigger.{job['id']}.log")
+    lines = [json.loads(line) for line in trigger_log.read_text().splitlines() if line.strip()]
+    ours = [e["event"] for e in lines if e.get("logger") == TRIGGER_CLASSPATH]  # its logger
+    assert ours[-1] == f"Run {manual_run.workflow_id} is SUCCEEDED", ours
+    assert standalone.emulator.token not in trigger_log.read_text()
+
+
+def test_task_log_shows_the_deferral_and_no_token(
+    standalone: Standalone, manual_run: ManualRun
+) -> None:
+    run_id = manual_run.run["dag_run_id"]
     ti = _ti(standalone, run_id, "rnaseq")
     response = standalone.api.get(
         f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/rnaseq/logs/{ti['try_number']}",
@@ -194,31 +262,18 @@ def test_launch_task_was_deferred_to_the_triggerer(
         headers={"Accept": "application/json"},
     )
     response.raise_for_status()
-    entries = [e for e in response.json()["content"] if isinstance(e, dict)]
-    events = [str(e.get("event")) for e in entries]
-    task_log = json.dumps(response.json())
+    events = [str(e.get("event")) for e in response.json()["content"] if isinstance(e, dict)]
     assert any(e.startswith("Deferring: the triggerer watches run") for e in events), events
-    trigger_lines = [
-        e for e in entries if e.get("logger") == "nftower_airflow.triggers.TowerRunTrigger"
-    ]
-    assert trigger_lines, events  # written by TowerRunTrigger in the triggerer process
     assert "Trigger fired event" in events
-    assert standalone.emulator.token not in task_log
-    assert "triggerer" in standalone.log.read_text()
+    assert standalone.emulator.token not in json.dumps(response.json())
 
 
-def test_extra_link_resolves_to_the_run_url(
-    standalone: Standalone, finished_run: dict[str, Any]
-) -> None:
-    run_id = finished_run["dag_run_id"]
-    base = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/rnaseq"
-    links = standalone.api.get(f"{base}/links").json()["extra_links"]
-    xcom = standalone.api.get(f"{base}/xcomEntries/workflow_id").json()
-    workflow_id = xcom["value"]
-    workflow_id = workflow_id.strip('"') if isinstance(workflow_id, str) else workflow_id
+def test_extra_link_resolves_to_the_run_url(standalone: Standalone, manual_run: ManualRun) -> None:
+    base = f"/dags/{DAG_ID}/dagRuns/{manual_run.run['dag_run_id']}/taskInstances/rnaseq"
+    links = _get(standalone.api, f"{base}/links")["extra_links"]
     emulator = standalone.emulator
     expected = (
         f"{emulator.url}/orgs/{emulator.org_name}/workspaces/{emulator.workspace_name}"
-        f"/watch/{workflow_id}"
+        f"/watch/{manual_run.workflow_id}"
     )
     assert links["Tower run"] == expected
