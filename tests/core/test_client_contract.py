@@ -119,7 +119,12 @@ def _runs(tower: Any, launched: list[str]) -> None:
 
 
 def _failures_and_relaunches(tower: Any) -> None:
-    failed = tower.launch("hello", run_name="contract-2", params={"emulator_outcome": "fail"})
+    failed = tower.launch(
+        "hello",
+        run_name="contract-2",
+        params={"emulator_outcome": "fail"},
+        launch_container="quay.io/seqeralabs/nf-launcher:j17-24.10.4",
+    )
     assert tower.wait(failed, poll_interval=POLL, timeout=30).status is WorkflowStatus.FAILED
     assert tower.failure_report(failed).failed_tasks
     session = tower.get_workflow(failed).session_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -15,34 +16,25 @@ from ._runs import DEFAULT_DURATION, OUTCOMES
 RUN_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}$")
 """Nextflow's run name rule (lowercase letter first, ``-``/``_`` only between alphanumerics)."""
 
-_STRING_FIELDS = (
-    "id",
-    "computeEnvId",
-    "pipeline",
-    "revision",
-    "commitId",
-    "runName",
-    "workDir",
-    "paramsText",
-    "configText",
-    "towerConfig",
-    "preRunScript",
-    "postRunScript",
-    "mainScript",
-    "entryName",
-    "schemaName",
-    "sessionId",
-    "launchContainer",
-    "optimizationId",
-    "optimizationTargets",
-    "nextflowVersion",
-    "outputDir",
-    "syntaxParser",
-    "dateCreated",
-)
-_BOOL_FIELDS = ("pullLatest", "stubRun", "resume")
-_STRING_LIST_FIELDS = ("configProfiles", "userSecrets", "workspaceSecrets")
-_INT_FIELDS = ("headJobCpus", "headJobMemoryMb", "pipelineSchemaId")
+#: ``WorkflowLaunchRequest`` fields by JSON type (``labelIds``, integers, is checked on its own).
+LAUNCH_FIELD_TYPES: dict[str, str] = {
+    **dict.fromkeys(
+        ["id", "computeEnvId", "pipeline", "revision", "commitId", "runName", "workDir",
+         "paramsText", "configText", "towerConfig", "preRunScript", "postRunScript", "mainScript",
+         "entryName", "schemaName", "sessionId", "launchContainer", "optimizationId",
+         "optimizationTargets", "nextflowVersion", "outputDir", "syntaxParser", "dateCreated"],
+        "string",
+    ),
+    **dict.fromkeys(["pullLatest", "stubRun", "resume"], "boolean"),
+    **dict.fromkeys(["configProfiles", "userSecrets", "workspaceSecrets"], "list of strings"),
+    **dict.fromkeys(["headJobCpus", "headJobMemoryMb", "pipelineSchemaId"], "integer"),
+}  # fmt: skip
+_CHECKS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "list of strings": lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+}
 
 
 class Problems:
@@ -67,19 +59,10 @@ def read_launch_request(body: Any, problems: Problems) -> dict[str, Any]:
     if not isinstance(body, dict) or not isinstance(body.get("launch"), dict):
         raise ApiError(400, 'Missing launch request: expected a JSON body {"launch": {...}}')
     launch = {k: v for k, v in body["launch"].items() if v is not None}
-    for name in _STRING_FIELDS:
-        if name in launch and not isinstance(launch[name], str):
-            problems.add("invalid_type", f"Launch field '{name}' must be a string")
-    for name in _BOOL_FIELDS:
-        if name in launch and not isinstance(launch[name], bool):
-            problems.add("invalid_type", f"Launch field '{name}' must be a boolean")
-    for name in _INT_FIELDS:
-        if name in launch and (isinstance(launch[name], bool) or not isinstance(launch[name], int)):
-            problems.add("invalid_type", f"Launch field '{name}' must be an integer")
-    for name in _STRING_LIST_FIELDS:
-        value = launch.get(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            problems.add("invalid_type", f"Launch field '{name}' must be a list of strings")
+    for name, kind in LAUNCH_FIELD_TYPES.items():
+        if name in launch and not _CHECKS[kind](launch[name]):
+            article = "an" if kind == "integer" else "a"
+            problems.add("invalid_type", f"Launch field '{name}' must be {article} {kind}")
     label_ids = launch.get("labelIds", [])
     if not isinstance(label_ids, list) or not all(
         isinstance(v, int) and not isinstance(v, bool) for v in label_ids

@@ -15,8 +15,10 @@ def _words(text: str) -> list[str]:
 
 
 def workflow_launch(world: World, run: Run, state: RunState) -> dict[str, Any]:
-    """``WorkflowLaunchResponse`` (``GET /workflow/{id}/launch``)."""
+    """``WorkflowLaunchResponse`` (``GET /workflow/{id}/launch``): it has no
+    ``launchContainer``."""
     data = launch_fields(world, world.launches[run.launch_id])
+    data.pop("launchContainer", None)
     data["pipelineId"] = run.pipeline_id
     data["sessionId"] = run.session_id
     data["resume"] = run.resumed

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._errors import iso
+from ._launch import LAUNCH_FIELD_TYPES
 from ._seed import ComputeEnv, Label, Pipeline, SavedLaunch
 from ._world import Context, World
 
@@ -142,15 +143,9 @@ def label(item: Label) -> dict[str, Any]:
 
 
 def created_label(item: Label) -> dict[str, Any]:
-    return compact(
-        {
-            "id": item.id,
-            "name": item.name,
-            "value": item.value,
-            "resource": item.resource,
-            "isDefault": item.is_default,
-        }
-    )
+    """``CreateLabelResponse``: the label without its flags and date."""
+    keep = ("id", "name", "value", "resource", "isDefault")
+    return {key: value for key, value in label(item).items() if key in keep}
 
 
 def compute_config(ce: ComputeEnv) -> dict[str, Any]:
@@ -261,34 +256,12 @@ def pipeline(world: World, item: Pipeline, attributes: set[str]) -> dict[str, An
     return compact(data)
 
 
-_LAUNCH_FIELDS = (
-    "pipeline",
-    "workDir",
-    "revision",
-    "commitId",
-    "paramsText",
-    "configProfiles",
-    "configText",
-    "towerConfig",
-    "preRunScript",
-    "postRunScript",
-    "mainScript",
-    "entryName",
-    "schemaName",
-    "pullLatest",
-    "stubRun",
-    "userSecrets",
-    "workspaceSecrets",
-    "headJobCpus",
-    "headJobMemoryMb",
-    "launchContainer",
-    "optimizationId",
-    "optimizationTargets",
-    "nextflowVersion",
-    "outputDir",
-    "syntaxParser",
-    "pipelineSchemaId",
-)
+#: Fields of a launch record echoed as they were sent (the others are set below).
+_LAUNCH_FIELDS = [
+    name
+    for name in LAUNCH_FIELD_TYPES
+    if name not in ("id", "computeEnvId", "runName", "sessionId", "resume", "dateCreated")
+]
 
 
 def launch_fields(world: World, saved: SavedLaunch) -> dict[str, Any]:
