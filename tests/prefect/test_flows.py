@@ -1,4 +1,4 @@
-"""Flows on the Prefect test server against the emulator: success, failure, timeout, retries."""
+"""Flows on the Prefect test server against the emulator: success, failure, timeout, errors."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from nftower import WaitTimeoutError, WorkflowFailedError, WorkflowStatus
+from nftower import NotFoundError, WaitTimeoutError, WorkflowFailedError, WorkflowStatus
 from nftower.testing import TowerEmulator
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect_nftower import TowerCredentials, arun_pipeline, run_pipeline
-from prefect_nftower.tasks import get_workflow, launch_workflow, wait_for_workflow
-from tower_helpers import POLL, launches_of, requests_of
+from prefect_nftower.tasks import get_workflow
+from tower_helpers import POLL, launches_of, requests_of, run_logs
 
 
 async def artifacts_of(flow_run_id: UUID) -> list[Any]:
@@ -112,57 +112,6 @@ def test_timeout_then_cancel(
     assert get_workflow.fn(credentials, workflow_id).status == WorkflowStatus.CANCELLED
 
 
-def test_flow_retry_does_not_launch_twice(
-    credentials: TowerCredentials, emulator: TowerEmulator, token: str
-) -> None:
-    seen: list[str] = []
-
-    @flow(retries=1, retry_delay_seconds=0)
-    def flaky(credentials: TowerCredentials) -> Any:
-        workflow_id = launch_workflow(credentials, "hello")
-        seen.append(workflow_id)
-        if len(seen) == 1:
-            raise RuntimeError("lost the connection while waiting")
-        return wait_for_workflow(credentials, workflow_id, poll_interval=POLL)
-
-    workflow = flaky(credentials)
-    assert workflow.status == WorkflowStatus.SUCCEEDED
-    assert seen[0] == seen[1]
-    assert len(launches_of(emulator, token)) == 1
-
-
-def test_retry_without_the_cache_reattaches_by_run_name(
-    credentials: TowerCredentials, emulator: TowerEmulator, token: str
-) -> None:
-    seen: list[str] = []
-    uncached = launch_workflow.with_options(refresh_cache=True)
-
-    @flow(retries=1, retry_delay_seconds=0)
-    def flaky(credentials: TowerCredentials) -> str:
-        workflow_id = uncached(credentials, "hello", params={"emulator_outcome": "hang"})
-        seen.append(workflow_id)
-        if len(seen) == 1:
-            raise RuntimeError("worker restarted")
-        return workflow_id
-
-    workflow_id = flaky(credentials)
-    assert seen == [workflow_id, workflow_id]
-    assert len(launches_of(emulator, token)) == 1
-    get_workflow.fn(credentials, workflow_id)
-    from prefect_nftower.tasks import cancel_workflow
-
-    cancel_workflow.fn(credentials, workflow_id)
-
-
-def test_each_flow_run_launches_its_own_run(
-    credentials: TowerCredentials, emulator: TowerEmulator, token: str
-) -> None:
-    first = run_pipeline(credentials, "hello", poll_interval=POLL)
-    second = run_pipeline(credentials, "hello", poll_interval=POLL)
-    assert first.id != second.id
-    assert len(launches_of(emulator, token)) == 2
-
-
 async def test_async_flow(
     credentials: TowerCredentials, emulator: TowerEmulator, token: str
 ) -> None:
@@ -174,20 +123,16 @@ async def test_async_flow(
     assert len(launches_of(emulator, token)) == 2
 
 
-def test_lost_launch_answer_still_launches_once(
-    credentials: TowerCredentials, emulator: TowerEmulator, token: str
-) -> None:
-    # Tower starts the run but the answer never arrives: the launch outcome is unknown
-    emulator.inject("drop_after", method="POST", path=r"^/workflow/launch$", times=1)
-    try:
+def test_api_errors_reach_the_run_logs_in_full(credentials: TowerCredentials) -> None:
+    @flow
+    def reads_an_unknown_run(credentials: TowerCredentials) -> Any:
+        read = get_workflow(credentials, "0000unknown0000", return_state=True)
+        return read.result(raise_on_failure=False)  # the error, for the assertions
 
-        @flow(retries=1, retry_delay_seconds=0)
-        def nightly(credentials: TowerCredentials) -> Any:
-            workflow_id = launch_workflow(credentials, "hello")
-            return wait_for_workflow(credentials, workflow_id, poll_interval=POLL)
-
-        workflow = nightly(credentials)
-    finally:
-        emulator.clear_faults()
-    assert workflow.status == WorkflowStatus.SUCCEEDED
-    assert len(launches_of(emulator, token)) == 1
+    state = reads_an_unknown_run(credentials, return_state=True)
+    error = state.result()
+    assert isinstance(error, NotFoundError)
+    (line,) = [m for m in run_logs(state.state_details.flow_run_id) if "Tower get_workflow" in m]
+    for part in ("404", error.operation, error.message, f"Error ID: {error.error_id}"):
+        assert part
+        assert part in line

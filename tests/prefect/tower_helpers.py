@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
+from uuid import UUID
 
 from nftower.testing import TowerEmulator
 
@@ -24,3 +26,21 @@ def launches_of(emulator: TowerEmulator, token: str) -> list[Any]:
 def requests_of(emulator: TowerEmulator, token: str) -> list[Any]:
     """All requests made with `token`."""
     return [r for r in emulator.requests if r.token_hash == token_hash(token)]
+
+
+def run_logs(flow_run_id: UUID) -> list[str]:
+    """The messages the Prefect server holds for a flow run (its task runs included)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogHandler
+
+    APILogHandler().flush()  # send queued run logs first
+
+    async def read() -> list[str]:
+        async with get_client() as client:
+            logs = await client.read_logs(
+                log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+            )
+        return [log.message for log in logs]
+
+    return asyncio.run(read())
