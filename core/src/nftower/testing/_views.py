@@ -206,22 +206,11 @@ def compute_env(world: World, ce: ComputeEnv) -> dict[str, Any]:
     )
 
 
-def compute_env_with_config(ce: ComputeEnv) -> dict[str, Any]:
+def compute_env_with_config(world: World, ce: ComputeEnv) -> dict[str, Any]:
     """``ComputeEnv_ComputeConfig_`` (the CE embedded in launch records)."""
-    return compact(
-        {
-            "id": ce.id,
-            "name": ce.name,
-            "platform": ce.platform,
-            "status": ce.status,
-            "primary": ce.primary,
-            "config": compute_config(ce),
-            "credentialsId": ce.credentials_id,
-            "workspaceId": ce.workspace_id,
-            "dateCreated": iso(ce.created),
-            "lastUpdated": iso(ce.created),
-        }
-    )
+    keep = ("id", "name", "platform", "status", "primary", "config", "credentialsId",
+            "workspaceId", "dateCreated", "lastUpdated")  # fmt: skip
+    return {key: value for key, value in compute_env(world, ce).items() if key in keep}
 
 
 def pipeline(world: World, item: Pipeline, attributes: set[str]) -> dict[str, Any]:
@@ -268,7 +257,7 @@ def launch_fields(world: World, saved: SavedLaunch) -> dict[str, Any]:
     data = {name: saved.fields.get(name) for name in _LAUNCH_FIELDS}
     ce = world.compute_envs.get(str(saved.fields.get("computeEnvId")))
     data["id"] = saved.id
-    data["computeEnv"] = compute_env_with_config(ce) if ce else None
+    data["computeEnv"] = compute_env_with_config(world, ce) if ce else None
     data["dateCreated"] = iso(saved.created)
     data["resume"] = bool(saved.fields.get("resume", False))
     data["sessionId"] = saved.fields.get("sessionId")
