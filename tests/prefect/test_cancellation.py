@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 from nftower import WorkflowStatus
 from nftower.testing import TowerEmulator
@@ -14,7 +15,13 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
 from prefect_nftower import TowerCredentials, cancel_tower_runs
-from prefect_nftower.tasks import get_workflow, launch_workflow
+from prefect_nftower.tasks import (
+    alaunch_workflow,
+    await_for_workflow,
+    get_workflow,
+    launch_workflow,
+    wait_for_workflow,
+)
 from tower_helpers import launches_of, requests_of
 
 SCRIPT = """
@@ -93,3 +100,55 @@ def test_on_cancellation_hook_cancels_the_runs_still_followed(
     cancel_tower_runs(launches_and_leaves, flow_run, state)
     cancels = [r for r in requests_of(emulator, token) if r.path.endswith("/cancel")]
     assert len(cancels) == 1
+
+
+HANG = {"emulator_outcome": "hang"}
+
+
+def test_prefect_task_timeout_cancels_the_tower_run(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    limited = wait_for_workflow.with_options(timeout_seconds=1)
+
+    @flow
+    def nightly(credentials: TowerCredentials) -> Any:
+        workflow_id = launch_workflow(credentials, "hello", params=HANG)
+        return workflow_id, limited(credentials, workflow_id, poll_interval=0.2, return_state=True)
+
+    workflow_id, state = nightly(credentials)
+    assert state.is_failed()
+    assert get_workflow.fn(credentials, workflow_id).status == WorkflowStatus.CANCELLED
+
+
+def test_prefect_task_timeout_in_a_worker_thread_cancels_the_tower_run(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    limited = wait_for_workflow.with_options(timeout_seconds=1)
+
+    @flow
+    def nightly(credentials: TowerCredentials) -> Any:
+        workflow_id = launch_workflow(credentials, "hello", params=HANG)
+        future = limited.submit(credentials, workflow_id, poll_interval=0.2)
+        future.wait()
+        return workflow_id, future.state
+
+    workflow_id, state = nightly(credentials)
+    assert state.is_failed()
+    assert get_workflow.fn(credentials, workflow_id).status == WorkflowStatus.CANCELLED
+
+
+async def test_prefect_async_task_timeout_cancels_the_tower_run(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    limited = await_for_workflow.with_options(timeout_seconds=1)
+
+    @flow
+    async def nightly(credentials: TowerCredentials) -> Any:
+        workflow_id = await alaunch_workflow(credentials, "hello", params=HANG)
+        return workflow_id, await limited(
+            credentials, workflow_id, poll_interval=0.2, return_state=True
+        )
+
+    workflow_id, state = await nightly(credentials)
+    assert state.is_failed()
+    assert get_workflow.fn(credentials, workflow_id).status == WorkflowStatus.CANCELLED
