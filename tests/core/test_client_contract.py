@@ -16,31 +16,19 @@ import yaml
 from nftower import WorkflowStatus
 from nftower import _operations as ops
 from nftower.testing import TowerEmulator
+from test_contract_emulator import EXPECTED_OPERATIONS
 
 pytestmark = pytest.mark.contract
 
 POLL = 0.05
 QUICK = {"emulator_duration": 1}
-#: Every endpoint the client uses; the session must reach each one.
-CLIENT_ENDPOINTS = {
-    "GET /service-info",
-    "GET /user-info",
-    "GET /user/{userId}/workspaces",
-    "GET /pipelines",
-    "GET /pipelines/{pipelineId}",
-    "GET /pipelines/{pipelineId}/launch",
-    "GET /compute-envs",
-    "GET /compute-envs/{computeEnvId}",
-    "GET /labels",
-    "POST /labels",
-    "POST /workflow/launch",
-    "GET /workflow",
-    "GET /workflow/{workflowId}",
-    "GET /workflow/{workflowId}/progress",
-    "GET /workflow/{workflowId}/tasks",
-    "GET /workflow/{workflowId}/log",
-    "GET /workflow/{workflowId}/launch",
-    "POST /workflow/{workflowId}/cancel",
+#: Every endpoint the client uses (all the emulator serves but these); the session reaches each.
+CLIENT_ENDPOINTS = EXPECTED_OPERATIONS - {
+    "GET /orgs",
+    "GET /orgs/{orgId}/workspaces",
+    "DELETE /workflow/{workflowId}",
+    "POST /workflow/labels/add",
+    "GET /workflow/random-name",
 }
 
 

@@ -193,9 +193,12 @@ def test_refused_connection(make_client: Any, fast_sleep: list[float]) -> None:
         (404, NotFoundError),
         (405, TowerAPIError),
         (409, ConflictError),
+        (418, TowerAPIError),
         (429, RateLimitError),
         (500, ServerError),
+        (502, ServerError),
         (503, ServerError),
+        (504, ServerError),
     ],
 )
 def test_every_status_maps_to_its_error_and_reads_well(

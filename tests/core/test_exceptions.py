@@ -7,14 +7,8 @@ import pickle
 import nftower
 import pytest
 from nftower import (
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
     LaunchOutcomeUnknownError,
-    NotFoundError,
     RateLimitError,
-    ServerError,
-    TowerAPIError,
     TowerConfigError,
     TowerConnectionError,
     TowerError,
@@ -25,30 +19,6 @@ from nftower import (
 from nftower._exceptions import api_error, parse_error_id
 
 OP = "GET /workflow/{workflowId}"
-
-
-@pytest.mark.parametrize(
-    ("status", "cls"),
-    [
-        (400, BadRequestError),
-        (401, AuthenticationError),
-        (403, AuthenticationError),
-        (404, NotFoundError),
-        (409, ConflictError),
-        (429, RateLimitError),
-        (500, ServerError),
-        (502, ServerError),
-        (503, ServerError),
-        (504, ServerError),
-        (418, TowerAPIError),
-    ],
-)
-def test_status_dispatch(status: int, cls: type[TowerAPIError]) -> None:
-    error = api_error(status, OP, "Something - Error ID: 54apnFENQxbvCr23JaIjLb")
-    assert type(error) is cls
-    assert error.status_code == status
-    assert error.error_id == "54apnFENQxbvCr23JaIjLb"
-    assert error.operation == OP
 
 
 @pytest.mark.parametrize(
