@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, SecretStr
 
+from ._project import DOCS_URL, LOGO_URL
+
 if TYPE_CHECKING:
     from nftower import AsyncTowerClient, TowerClient, TowerConfig
 
@@ -34,8 +36,8 @@ class TowerCredentials(CredentialsBlock):
 
     _block_type_name = "Tower Credentials"
     _block_type_slug = "tower-credentials"
-    _logo_url = "https://github.com/seqeralabs.png?size=200"  # type: ignore[assignment]
-    _documentation_url = "https://docs.seqera.io/platform-cloud/api/overview"  # type: ignore[assignment]
+    _logo_url = LOGO_URL  # type: ignore[assignment]
+    _documentation_url = f"{DOCS_URL}#towercredentials"  # type: ignore[assignment]
 
     access_token: SecretStr | None = Field(
         default=None,

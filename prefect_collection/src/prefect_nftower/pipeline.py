@@ -8,6 +8,7 @@ from prefect._internal.compatibility.async_dispatch import async_dispatch
 from prefect.blocks.abstract import JobBlock, JobRun
 from pydantic import Field
 
+from ._project import DOCS_URL, LOGO_URL
 from .credentials import TowerCredentials
 
 if TYPE_CHECKING:
@@ -130,8 +131,8 @@ class TowerPipeline(JobBlock["Workflow"]):
 
     _block_type_name = "Tower Pipeline"
     _block_type_slug = "tower-pipeline"
-    _logo_url = "https://github.com/seqeralabs.png?size=200"  # type: ignore[assignment]
-    _documentation_url = "https://docs.seqera.io/platform-cloud/launch/launchpad"  # type: ignore[assignment]
+    _logo_url = LOGO_URL  # type: ignore[assignment]
+    _documentation_url = f"{DOCS_URL}#towerpipeline-and-towerworkflowrun"  # type: ignore[assignment]
 
     credentials: TowerCredentials = Field(description="Tower credentials block.")
     pipeline: str = Field(
