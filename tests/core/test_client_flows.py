@@ -16,8 +16,8 @@ from nftower import (
 )
 from nftower import _operations as ops
 from nftower import _runs as runs
+from nftower._api_errors import api_error
 from nftower._endpoints import Call
-from nftower._exceptions import api_error
 from nftower._flows import Emit, FlowContext, Notify, Sleep
 
 

@@ -16,7 +16,7 @@ from nftower import (
     WaitTimeoutError,
     WorkflowFailedError,
 )
-from nftower._exceptions import api_error, parse_error_id
+from nftower._api_errors import api_error, parse_error_id
 
 OP = "GET /workflow/{workflowId}"
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from nftower._api_errors import api_error
 from nftower._endpoints import Call, cancel_workflow, create_label, describe_workflow, launch, raw
 from nftower._exceptions import (
     TowerConnectionError,
     TowerError,
     TowerTimeoutError,
-    api_error,
 )
 from nftower._retry import RETRY_AFTER_CAP, backoff, decide, parse_retry_after
 

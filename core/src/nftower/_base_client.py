@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
+from ._api_errors import api_error
 from ._config import DEFAULT_MAX_RETRIES, DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_WINDOW, TowerConfig
 from ._endpoints import Call
 from ._exceptions import (
@@ -32,7 +33,6 @@ from ._exceptions import (
     TowerConnectionError,
     TowerError,
     TowerTimeoutError,
-    api_error,
 )
 from ._flows import Emit, Flow, FlowContext, Notify, Sleep
 from ._models import Workflow

@@ -25,7 +25,6 @@ TowerError                         base; .message, .operation
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
     from ._models import Task
 
 __all__ = [
-    "ERROR_CLASSES",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -48,33 +46,7 @@ __all__ = [
     "TowerTimeoutError",
     "WaitTimeoutError",
     "WorkflowFailedError",
-    "api_error",
-    "parse_error_id",
 ]
-
-_ERROR_ID = re.compile(r"\s*[-:,;(]?\s*Error ID:\s*(?P<id>[A-Za-z0-9_-]+)\)?\s*\.?\s*$")
-
-AUTH_HINT = (
-    "the access token is invalid or expired, or this endpoint is not available for this "
-    "token / workspace (check the token, TOWER_WORKSPACE_ID and TOWER_API_ENDPOINT)"
-)
-
-
-def parse_error_id(message: str | None) -> tuple[str, str | None]:
-    """Split ``"... - Error ID: <id>"`` into ``(message without the id, id)``.
-
-    Example:
-        >>> parse_error_id("Unexpected error - Error ID: 54apnFENQxbvCr23JaIjLb")
-        ('Unexpected error', '54apnFENQxbvCr23JaIjLb')
-        >>> parse_error_id("Plain message")
-        ('Plain message', None)
-    """
-    if not message:
-        return "", None
-    match = _ERROR_ID.search(message)
-    if not match:
-        return message.strip(), None
-    return message[: match.start()].strip(), match["id"]
 
 
 class TowerError(Exception):
@@ -133,7 +105,7 @@ class TowerAPIError(TowerError):
     The subclasses below name the common statuses; other 4xx statuses are this class.
 
     Example:
-        >>> from nftower._exceptions import api_error
+        >>> from nftower._api_errors import api_error
         >>> error = api_error(405, "PUT /workflow", "Method not allowed - Error ID: 5aR")
         >>> type(error).__name__, error.status_code, error.error_id
         ('TowerAPIError', 405, '5aR')
@@ -173,7 +145,7 @@ class BadRequestError(TowerAPIError):
     """400: Tower rejected the request (invalid input).
 
     Example:
-        >>> from nftower._exceptions import api_error
+        >>> from nftower._api_errors import api_error
         >>> print(api_error(400, "POST /workflow/launch", "Invalid run name - Error ID: 7Fq"))
         400 POST /workflow/launch: Invalid run name (Error ID: 7Fq)
     """
@@ -183,7 +155,7 @@ class AuthenticationError(TowerAPIError):
     """401 / 403: token invalid or expired, or the endpoint is not available for it.
 
     Example:
-        >>> from nftower._exceptions import api_error
+        >>> from nftower._api_errors import api_error
         >>> print(api_error(403, "GET /user-info", "Forbidden - Error ID: 9xQ"))
         403 GET /user-info: Access denied: the access token is invalid or expired, or this
         endpoint is not available ... Server said: Forbidden (Error ID: 9xQ)
@@ -194,7 +166,7 @@ class NotFoundError(TowerAPIError):
     """404 (or no exact match for a name): the object does not exist or is not visible.
 
     Example:
-        >>> from nftower._exceptions import api_error
+        >>> from nftower._api_errors import api_error
         >>> error = api_error(404, "GET /workflow/{workflowId}", "Not found - Error ID: 1Zk")
         >>> type(error).__name__, error.operation
         ('NotFoundError', 'GET /workflow/{workflowId}')
@@ -205,7 +177,7 @@ class ConflictError(TowerAPIError):
     """409: the request conflicts with the current state (for example a duplicate name).
 
     Example:
-        >>> from nftower._exceptions import api_error
+        >>> from nftower._api_errors import api_error
         >>> type(api_error(409, "POST /labels", "Duplicate name - Error ID: 2Bc")).__name__
         'ConflictError'
     """
@@ -215,7 +187,7 @@ class RateLimitError(TowerAPIError):
     """429: over the per-token request rate; ``.retry_after`` is the server's hint in seconds.
 
     Example:
-        >>> from nftower._exceptions import api_error
+        >>> from nftower._api_errors import api_error
         >>> error = api_error(429, "GET /workflow", "Slow down - Error ID: 8Yt", retry_after=2)
         >>> error.retry_after, str(error)
         (2, '429 GET /workflow: Slow down (retry after 2 s) (Error ID: 8Yt)')
@@ -226,7 +198,7 @@ class ServerError(TowerAPIError):
     """5xx: Tower (or a proxy in front of it) failed.
 
     Example:
-        >>> from nftower._exceptions import api_error
+        >>> from nftower._api_errors import api_error
         >>> type(api_error(503, "GET /workflow", None)).__name__
         'ServerError'
     """
@@ -368,68 +340,9 @@ class WorkflowFailedError(TowerError):
         }
 
 
-ERROR_CLASSES: dict[int, type[TowerAPIError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: AuthenticationError,
-    404: NotFoundError,
-    409: ConflictError,
-    429: RateLimitError,
-}
-
-
-def api_error(
-    status_code: int,
-    operation: str,
-    server_message: str | None,
-    *,
-    retry_after: float | None = None,
-) -> TowerAPIError:
-    """Build the most specific :class:`TowerAPIError` for an HTTP error status.
-
-    Example:
-        >>> err = api_error(404, "GET /workflow/{workflowId}", "Not found - Error ID: abc123")
-        >>> type(err).__name__, err.error_id
-        ('NotFoundError', 'abc123')
-        >>> str(err)
-        '404 GET /workflow/{workflowId}: Not found (Error ID: abc123)'
-    """
-    message, error_id = parse_error_id(server_message)
-    if status_code >= 500:
-        cls: type[TowerAPIError] = ServerError
-    else:
-        cls = ERROR_CLASSES.get(status_code, TowerAPIError)
-    if not message:
-        message = f"HTTP {status_code} with no error message"
-    if cls is AuthenticationError:
-        message = f"Access denied: {AUTH_HINT}. Server said: {message}"
-    elif cls is RateLimitError and retry_after is not None:
-        message = f"{message} (retry after {retry_after:g} s)"
-    return cls(
-        message,
-        status_code=status_code,
-        operation=operation,
-        error_id=error_id,
-        retry_after=retry_after,
-    )
-
-
 # Tracebacks and task logs read ``nftower.RateLimitError``, and pickles refer to that public path.
-for _cls in (
-    TowerError,
-    TowerConfigError,
-    TowerAPIError,
-    BadRequestError,
-    AuthenticationError,
-    NotFoundError,
-    ConflictError,
-    RateLimitError,
-    ServerError,
-    TowerConnectionError,
-    TowerTimeoutError,
-    LaunchOutcomeUnknownError,
-    WaitTimeoutError,
-    WorkflowFailedError,
-):
+for _cls in [
+    c for c in list(globals().values()) if isinstance(c, type) and issubclass(c, TowerError)
+]:
     _cls.__module__ = "nftower"
 del _cls

@@ -107,7 +107,8 @@ def decide(
 
     Example:
         >>> from nftower._endpoints import describe_workflow, launch
-        >>> from nftower._exceptions import TowerConnectionError, api_error
+        >>> from nftower._api_errors import api_error
+        >>> from nftower._exceptions import TowerConnectionError
         >>> busy = api_error(503, "GET /workflow/{workflowId}", "busy")
         >>> decide(describe_workflow(1, "a"), 1, busy, max_retries=5, rand=lambda: 0.0)
         0.5

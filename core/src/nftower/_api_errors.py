@@ -1,0 +1,88 @@
+"""From an HTTP error answer to the matching :class:`~nftower.TowerAPIError`: the status
+table, the Error ID found at the end of Tower's messages, and the words for access errors."""
+
+from __future__ import annotations
+
+import re
+
+from ._exceptions import (
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+    TowerAPIError,
+)
+
+__all__ = ["AUTH_HINT", "ERROR_CLASSES", "api_error", "parse_error_id"]
+
+_ERROR_ID = re.compile(r"\s*[-:,;(]?\s*Error ID:\s*(?P<id>[A-Za-z0-9_-]+)\)?\s*\.?\s*$")
+
+AUTH_HINT = (
+    "the access token is invalid or expired, or this endpoint is not available for this "
+    "token / workspace (check the token, TOWER_WORKSPACE_ID and TOWER_API_ENDPOINT)"
+)
+
+
+def parse_error_id(message: str | None) -> tuple[str, str | None]:
+    """Split ``"... - Error ID: <id>"`` into ``(message without the id, id)``.
+
+    Example:
+        >>> parse_error_id("Unexpected error - Error ID: 54apnFENQxbvCr23JaIjLb")
+        ('Unexpected error', '54apnFENQxbvCr23JaIjLb')
+        >>> parse_error_id("Plain message")
+        ('Plain message', None)
+    """
+    if not message:
+        return "", None
+    match = _ERROR_ID.search(message)
+    if not match:
+        return message.strip(), None
+    return message[: match.start()].strip(), match["id"]
+
+
+ERROR_CLASSES: dict[int, type[TowerAPIError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: AuthenticationError,
+    404: NotFoundError,
+    409: ConflictError,
+    429: RateLimitError,
+}
+
+
+def api_error(
+    status_code: int,
+    operation: str,
+    server_message: str | None,
+    *,
+    retry_after: float | None = None,
+) -> TowerAPIError:
+    """Build the most specific :class:`TowerAPIError` for an HTTP error status.
+
+    Example:
+        >>> err = api_error(404, "GET /workflow/{workflowId}", "Not found - Error ID: abc123")
+        >>> type(err).__name__, err.error_id
+        ('NotFoundError', 'abc123')
+        >>> str(err)
+        '404 GET /workflow/{workflowId}: Not found (Error ID: abc123)'
+    """
+    message, error_id = parse_error_id(server_message)
+    if status_code >= 500:
+        cls: type[TowerAPIError] = ServerError
+    else:
+        cls = ERROR_CLASSES.get(status_code, TowerAPIError)
+    if not message:
+        message = f"HTTP {status_code} with no error message"
+    if cls is AuthenticationError:
+        message = f"Access denied: {AUTH_HINT}. Server said: {message}"
+    elif cls is RateLimitError and retry_after is not None:
+        message = f"{message} (retry after {retry_after:g} s)"
+    return cls(
+        message,
+        status_code=status_code,
+        operation=operation,
+        error_id=error_id,
+        retry_after=retry_after,
+    )
