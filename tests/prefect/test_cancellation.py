@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+import pytest
 from nftower import WorkflowStatus
 from nftower.testing import TowerEmulator
 from prefect import flow
@@ -105,31 +106,21 @@ def test_on_cancellation_hook_cancels_the_runs_still_followed(
 HANG = {"emulator_outcome": "hang"}
 
 
+@pytest.mark.parametrize("submitted", [False, True], ids=["called", "submitted-to-a-thread"])
 def test_prefect_task_timeout_cancels_the_tower_run(
-    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+    credentials: TowerCredentials, submitted: bool
 ) -> None:
     limited = wait_for_workflow.with_options(timeout_seconds=1)
 
     @flow
     def nightly(credentials: TowerCredentials) -> Any:
         workflow_id = launch_workflow(credentials, "hello", params=HANG)
-        return workflow_id, limited(credentials, workflow_id, poll_interval=0.2, return_state=True)
-
-    workflow_id, state = nightly(credentials)
-    assert state.is_failed()
-    assert get_workflow.fn(credentials, workflow_id).status == WorkflowStatus.CANCELLED
-
-
-def test_prefect_task_timeout_in_a_worker_thread_cancels_the_tower_run(
-    credentials: TowerCredentials, emulator: TowerEmulator, token: str
-) -> None:
-    limited = wait_for_workflow.with_options(timeout_seconds=1)
-
-    @flow
-    def nightly(credentials: TowerCredentials) -> Any:
-        workflow_id = launch_workflow(credentials, "hello", params=HANG)
+        if not submitted:  # runs in the flow's thread: Prefect times it out with a signal
+            return workflow_id, limited(
+                credentials, workflow_id, poll_interval=0.2, return_state=True
+            )
         future = limited.submit(credentials, workflow_id, poll_interval=0.2)
-        future.wait()
+        future.wait()  # in a worker thread: Prefect raises the timeout inside that thread
         return workflow_id, future.state
 
     workflow_id, state = nightly(credentials)
@@ -138,7 +129,7 @@ def test_prefect_task_timeout_in_a_worker_thread_cancels_the_tower_run(
 
 
 async def test_prefect_async_task_timeout_cancels_the_tower_run(
-    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+    credentials: TowerCredentials,
 ) -> None:
     limited = await_for_workflow.with_options(timeout_seconds=1)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import ExitStack
 from typing import Any
 
 from nftower import TowerClient, WorkflowStatus
@@ -12,6 +13,12 @@ from nftower.testing import TowerEmulator
 from prefect import flow, unmapped
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_nftower import TowerCredentials
+from prefect_nftower._watching import (
+    PROGRESS_CALLS_PER_SECOND,
+    _counted,
+    active_waits,
+    progress_interval,
+)
 from prefect_nftower.tasks import await_for_workflow, wait_for_workflow
 from tower_helpers import POLL, requests_of
 
@@ -82,3 +89,33 @@ async def test_concurrent_async_waits_share_one_poller(
     # once per cycle as a loop of its own would
     assert stats.cycles >= 10
     assert max(describes_per_run.values()) <= 4
+
+
+def test_progress_is_read_at_a_modest_pace(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    (run,) = launch_runs(credentials, 1)
+    since = time.monotonic(), time.time()
+
+    @flow
+    def watch(credentials: TowerCredentials, run: str) -> Any:
+        return wait_for_workflow(credentials, run, poll_interval=POLL)
+
+    assert watch(credentials, run).status == WorkflowStatus.SUCCEEDED
+    seconds = time.monotonic() - since[0]
+    progress_reads = [
+        r for r in status_calls(emulator, token, since[1]) if r.path == f"/workflow/{run}/progress"
+    ]
+    # one wait alone: at most one read per second (its poll interval is shorter)
+    assert 1 <= len(progress_reads) <= seconds * PROGRESS_CALLS_PER_SECOND + 1
+
+
+def test_progress_pace_slows_down_as_waits_add_up() -> None:
+    assert progress_interval(30.0) == 30.0
+    with ExitStack() as waits:
+        for _ in range(120):
+            waits.enter_context(_counted())
+        assert active_waits() == 120
+        # 120 waits share the budget: each reads its progress every 120 s
+        assert progress_interval(30.0) == 120.0 / PROGRESS_CALLS_PER_SECOND
+    assert active_waits() == 0
