@@ -144,11 +144,6 @@ class TestWorkerMode:
         assert worker_run.xcoms[("start_poke", "run_url")].endswith(f"/watch/{workflow_id}")
         assert worker_run.xcoms[("fails", "run_url")]  # pushed before the failure
 
-    def test_token_never_logged(
-        self, worker_run: DagRunResult, dag_emulator: Any, airflow_runner: Any
-    ) -> None:
-        assert _secrets_leak(worker_run, airflow_runner.home, dag_emulator.token) == []
-
 
 class TestDeferredMode:
     def test_task_states(self, deferred_run: DagRunResult) -> None:
@@ -193,7 +188,11 @@ class TestDeferredMode:
         assert _run_status(dag_emulator, deferred_run, "d_exec_timeout") == "CANCELLED"
         assert "execution_timeout" in deferred_run.output
 
-    def test_token_never_logged(
-        self, deferred_run: DagRunResult, dag_emulator: Any, airflow_runner: Any
-    ) -> None:
-        assert _secrets_leak(deferred_run, airflow_runner.home, dag_emulator.token) == []
+
+@pytest.mark.parametrize("run", ["worker_run", "deferred_run"])
+def test_token_never_logged(
+    run: str, request: pytest.FixtureRequest, dag_emulator: Any, airflow_runner: Any
+) -> None:
+    """Not in the output (task logs, trigger logs), XCom, or any file under logs/."""
+    result = request.getfixturevalue(run)
+    assert _secrets_leak(result, airflow_runner.home, dag_emulator.token) == []

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import pickle
+import re
 import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
-from airflow_harness import FakeStateStore, FakeTaskInstance, cancel_requests, make_context
+from airflow_harness import (
+    FakeStateStore,
+    FakeTaskInstance,
+    cancel_requests,
+    conn_json,
+    make_context,
+)
 from nftower import AuthenticationError, BadRequestError
 from nftower_airflow.exceptions import (
     TowerRunFailedError,
@@ -261,6 +268,24 @@ def test_execute_complete_validates_events(tower_conn: Any) -> None:
         op.execute_complete(
             make_context(), {"status": "error", "workflow_id": "x", "message": "403 GET /x: no"}
         )
+
+
+async def test_trigger_error_reaches_the_task_with_status_operation_and_error_id(
+    tower_conn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", conn_json(tower_conn, max_retries=0))
+    context = make_context()
+    with pytest.raises(TaskDeferred) as info:
+        _op(deferrable=True, pipeline_params={"emulator_outcome": "hang"}).execute(context)
+    tower_conn.inject("status", method="GET", path=r"^/workflow", status=502, times=None)
+    (event,) = [event.payload async for event in info.value.trigger.run()]
+    tower_conn.clear_faults()
+    with pytest.raises(TowerTriggerEventError) as failed:
+        _op(deferrable=True).execute_complete(context, event)
+    text = str(failed.value)
+    assert re.search(r"502 GET /workflow\S*: .+ \(Error ID: \w+\)", text), text
+    assert context["ti"].xcoms["run_url"] in text
+    assert tower_conn.token not in text
 
 
 def test_execute_complete_failed_event_raises_the_report(tower_conn: Any) -> None:

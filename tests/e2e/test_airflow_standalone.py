@@ -243,12 +243,24 @@ def test_the_trigger_ran_in_the_triggerer(standalone: Standalone, manual_run: Ma
     triggerers = _get(standalone.api, "/jobs?job_type=TriggererJob")["jobs"]
     assert job["id"] in {j["id"] for j in triggerers}
     # the triggerer writes what a trigger logs to <task log>.trigger.<triggerer job id>.log
-    run_dir = f"dag_id={DAG_ID}/run_id={manual_run.run['dag_run_id']}/task_id=rnaseq"
-    (trigger_log,) = (standalone.home / "logs" / run_dir).glob(f"*.trigger.{job['id']}.log")
-    lines = [json.loads(line) for line in trigger_log.read_text().splitlines() if line.strip()]
-    ours = [e["event"] for e in lines if e.get("logger") == TRIGGER_CLASSPATH]  # its logger
-    assert ours[-1] == f"Run {manual_run.workflow_id} is SUCCEEDED", ours
-    assert standalone.emulator.token not in trigger_log.read_text()
+    # (its supervisor process writes it, possibly a moment after the event fired)
+    folder = (
+        standalone.home / "logs" / f"dag_id={DAG_ID}" / f"run_id={manual_run.run['dag_run_id']}"
+    )
+    last = f"Run {manual_run.workflow_id} is SUCCEEDED"
+
+    def trigger_log() -> Path | None:
+        for path in folder.glob(f"task_id=rnaseq/*.trigger.{job['id']}.log"):
+            lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            ours = [e["event"] for e in lines if e.get("logger") == TRIGGER_CLASSPATH]
+            if ours and ours[-1] == last:
+                return path
+        return None
+
+    found = _until(
+        f"{last!r} in the triggerer's log under {folder}", trigger_log, 60, standalone.log
+    )
+    assert standalone.emulator.token not in found.read_text()
 
 
 def test_task_log_shows_the_deferral_and_no_token(
