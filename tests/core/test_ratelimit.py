@@ -337,3 +337,19 @@ def test_sqlite_release_is_written_without_further_calls(tmp_path: Path) -> None
     backend.release("k", "t2")
     backend.close()  # and close() writes what is left
     assert [ticket for _, ticket in _ticket_rows(path)] == [None, None]
+
+
+def test_sqlite_forgets_tokens_that_are_no_longer_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "rl.sqlite3"
+    backend = SQLiteBackend(path)
+    backend.acquire("old-token", 5, 1.0)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE calls SET at = at - 2 * 86400")
+    monkeypatch.setattr("random.random", lambda: 0.0)  # the occasional sweep happens now
+    backend.acquire("other-token", 5, 1.0)
+    backend.close()
+    conn = sqlite3.connect(path)
+    assert [key for (key,) in conn.execute("SELECT key FROM calls")] == ["other-token"]
+    conn.close()

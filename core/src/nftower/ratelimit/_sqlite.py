@@ -26,6 +26,8 @@ logger = logging.getLogger("nftower.ratelimit")
 
 #: Longest delay before the end of a call is written when no other call follows.
 FLUSH_DELAY = 0.02
+#: Rows older than this are removed whatever their key (tokens that are not used any more).
+STALE_AFTER = 86400.0
 
 # At most `limit` rows per key stay, so scans are cheaper than keeping an index up to date.
 _SCHEMA = "CREATE TABLE IF NOT EXISTS calls (key TEXT NOT NULL, at REAL NOT NULL, ticket TEXT)"
@@ -246,6 +248,8 @@ def _check_and_record(
         "DELETE FROM calls WHERE key = ? AND (at <= ? OR at > ?)",
         (key, now - window, now + MAX_HOLD + window),
     )
+    if random.random() < 0.01:  # rows of tokens no longer used: gone after a day
+        conn.execute("DELETE FROM calls WHERE at < ?", (now - STALE_AFTER,))
     (count,) = conn.execute("SELECT COUNT(*) FROM calls WHERE key = ?", (key,)).fetchone()
     if count < limit:
         at = now + min(hold, MAX_HOLD) if ticket else now
