@@ -85,8 +85,10 @@ def standalone() -> Iterator[Standalone]:
             "extra": {"workspace": str(emulator.workspace_id)},
         }
         bin_dir = Path(sys.executable).parent
+        # nothing of another Airflow setup (e.g. tests/airflow's, in the same session) leaks in
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TOWER_"))}
         env = {
-            **os.environ,
+            **inherited,
             "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -101,8 +103,6 @@ def standalone() -> Iterator[Standalone]:
             "NFTOWER_DEMO_POLL_INTERVAL": "1",
             "NFTOWER_RATE_LIMIT_BACKEND": f"sqlite:///{home / 'ratelimit.db'}",
         }
-        for name in ("TOWER_ACCESS_TOKEN", "TOWER_API_ENDPOINT", "TOWER_WORKSPACE_ID"):
-            env.pop(name, None)
         with log.open("w") as out:
             proc = subprocess.Popen(
                 [str(bin_dir / "airflow"), "standalone"],
@@ -162,19 +162,13 @@ def _get(api: httpx.Client, path: str) -> Any:
     return response.json()
 
 
-@pytest.fixture(scope="module")
-def manual_run(standalone: Standalone) -> ManualRun:
+def _deferred_run(standalone: Standalone) -> tuple[str, str, dict[str, Any]]:
+    """Trigger a manual run without a logical date (as Airflow 3 allows: the params must still
+    render), hold its Tower run RUNNING until the REST API shows the launch task deferred to
+    the triggerer; return the DAG run id, the workflow id and the task instance seen then."""
     from nftower import make_run_name
 
     api, log, emulator = standalone.api, standalone.log, standalone.emulator
-    _until(
-        "the DAG to be parsed",
-        lambda: api.get(f"/dags/{DAG_ID}").status_code == 200 or None,
-        240,
-        log,
-    )
-    api.patch(f"/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
-    # a manual run without a logical date, as Airflow 3 allows: the params must still render
     created = api.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None})
     created.raise_for_status()
     run_id = created.json()["dag_run_id"]
@@ -185,8 +179,7 @@ def manual_run(standalone: Standalone) -> ManualRun:
         return ids[0] if ids else None
 
     workflow_id = _until("the Tower launch", launched, 300, log, every=0.1)
-    # hold the run (it would take 20 s at speed 1) until the trigger is seen in the triggerer
-    emulator.set_status(workflow_id, "RUNNING")
+    emulator.set_status(workflow_id, "RUNNING")  # it would end after 20 s at speed 1
     ti_path = f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/rnaseq"
 
     def deferred() -> dict[str, Any] | None:
@@ -194,14 +187,31 @@ def manual_run(standalone: Standalone) -> ManualRun:
         ready = ti["state"] == "deferred" and ti["trigger"] and ti["triggerer_job"]
         return dict(ti) if ready else None
 
-    deferred_ti = _until("the task to be deferred to the triggerer", deferred, 300, log, every=0.5)
-    emulator.set_status(workflow_id, "SUCCEEDED")
+    ti = _until("the task to be deferred to the triggerer", deferred, 300, log, every=0.5)
+    return run_id, workflow_id, ti
 
+
+def _finished(standalone: Standalone, run_id: str) -> dict[str, Any]:
     def finished() -> dict[str, Any] | None:
-        run = _get(api, f"/dags/{DAG_ID}/dagRuns/{run_id}")
+        run = _get(standalone.api, f"/dags/{DAG_ID}/dagRuns/{run_id}")
         return run if run["state"] in ("success", "failed") else None
 
-    run = _until("the DAG run to finish", finished, 300, log)
+    return _until("the DAG run to finish", finished, 300, standalone.log)
+
+
+@pytest.fixture(scope="module")
+def manual_run(standalone: Standalone) -> ManualRun:
+    api = standalone.api
+    _until(
+        "the DAG to be parsed",
+        lambda: api.get(f"/dags/{DAG_ID}").status_code == 200 or None,
+        240,
+        standalone.log,
+    )
+    api.patch(f"/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
+    run_id, workflow_id, deferred_ti = _deferred_run(standalone)
+    standalone.emulator.set_status(workflow_id, "SUCCEEDED")
+    run = _finished(standalone, run_id)
     return ManualRun(run=run, workflow_id=workflow_id, deferred_ti=deferred_ti)
 
 
@@ -289,3 +299,24 @@ def test_extra_link_resolves_to_the_run_url(standalone: Standalone, manual_run: 
         f"/watch/{manual_run.workflow_id}"
     )
     assert links["Tower run"] == expected
+
+
+def test_marking_a_deferred_task_failed_cancels_the_run(
+    standalone: Standalone, manual_run: ManualRun
+) -> None:
+    """Airflow 3.3 calls the trigger's on_kill when a user acts on a deferred task."""
+    run_id, workflow_id, _ = _deferred_run(standalone)
+    standalone.api.patch(
+        f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/rnaseq", json={"new_state": "failed"}
+    ).raise_for_status()
+    emulator = standalone.emulator
+    _until(
+        "the Tower run to be cancelled",
+        lambda: emulator.workflow(workflow_id)["status"] == "CANCELLED" or None,
+        120,
+        standalone.log,
+        every=0.5,
+    )
+    cancels = [r for r in emulator.requests if r.path == f"/workflow/{workflow_id}/cancel"]
+    assert len(cancels) == 1
+    assert _finished(standalone, run_id)["state"] == "failed"

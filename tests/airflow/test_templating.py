@@ -1,4 +1,5 @@
-"""examples/airflow/nightly_launch.py: its dated parameters render for every kind of DAG run."""
+"""Templated fields: the operator's render, and the nightly example's dated parameters render for
+every kind of DAG run (scheduled, manual without a logical date)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,27 @@ def test_dated_params_render(context: dict[str, Any], day: str) -> None:
         "input": f"s3://demo-bucket/samplesheets/{day}.csv",
         "outdir": f"s3://demo-bucket/results/{day}",
     }
+
+
+def test_operator_fields_render_dag_params_inside_pipeline_params() -> None:
+    from airflow.sdk import DAG
+    from nftower_airflow.operators import TowerLaunchOperator
+
+    with DAG("templating", schedule=None, start_date=SCHEDULED):
+        op = TowerLaunchOperator(
+            task_id="launch",
+            pipeline="{{ params.pipeline }}",
+            pipeline_params={"genome": "{{ params.genome }}", "outdir": "s3://out/{{ ds }}"},
+            run_name="nightly-{{ ds }}",
+            revision="{{ params.revision }}",
+            labels=["{{ params.label }}"],
+        )
+    dag_params = {"pipeline": "rnaseq", "genome": "GRCh38", "revision": "3.14.0", "label": "qc"}
+    op.render_template_fields({"params": dag_params, "ds": "2024-06-03"})
+    assert (op.pipeline, op.run_name, op.revision, op.labels) == (
+        "rnaseq",
+        "nightly-2024-06-03",
+        "3.14.0",
+        ["qc"],
+    )
+    assert op.pipeline_params == {"genome": "GRCh38", "outdir": "s3://out/2024-06-03"}
