@@ -165,3 +165,19 @@ def test_top_level_import_is_light() -> None:
     ).stdout.split()
     # neither the core client nor the tasks/flows load until used
     assert out[1:] == ["False", "False"]
+
+
+def test_entry_point_lets_any_prefect_process_load_the_blocks() -> None:
+    """A process that never imports prefect_nftower loads its blocks by slug."""
+    TowerCredentials(access_token=TOKEN).save("entry-point-check", overwrite=True)
+    code = (
+        "from prefect.blocks.core import Block\n"
+        "block = Block.load('tower-credentials/entry-point-check')\n"
+        "print(type(block).__module__, type(block).__name__)\n"
+    )
+    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value())
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["prefect_nftower.credentials", "TowerCredentials"]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
 import pytest
 from nftower import NotFoundError, WaitTimeoutError, WorkflowFailedError, WorkflowStatus
+from nftower.monitor import WorkflowMonitor
 from nftower.testing import TowerEmulator
 from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect_nftower import TowerCredentials, arun_pipeline, run_pipeline
-from prefect_nftower.tasks import get_workflow
+from prefect_nftower.tasks import get_workflow, launch_workflow, wait_for_workflow
 from tower_helpers import POLL, launches_of, requests_of, run_logs
 
 
@@ -21,6 +23,16 @@ async def artifacts_of(flow_run_id: UUID) -> list[Any]:
         return await client.read_artifacts(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
         )
+
+
+def task_runs_of(flow_run_id: UUID) -> list[Any]:
+    async def read() -> list[Any]:
+        async with get_client() as client:
+            return await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+
+    return asyncio.run(read())
 
 
 def test_run_pipeline_succeeds_with_artifacts_and_events(
@@ -32,7 +44,7 @@ def test_run_pipeline_succeeds_with_artifacts_and_events(
     state = run_pipeline(
         credentials,
         "hello",
-        params={"emulator_duration": 60},  # ~1.2 s real: the wait sees RUNNING and progress
+        params={"emulator_duration": 150},  # ~3 s real: many polls while RUNNING
         poll_interval=POLL,
         return_state=True,
     )
@@ -41,9 +53,8 @@ def test_run_pipeline_succeeds_with_artifacts_and_events(
     assert workflow.status == WorkflowStatus.SUCCEEDED
     assert len(launches_of(emulator, token)) == 1
 
-    import asyncio
-
-    artifacts = asyncio.run(artifacts_of(state.state_details.flow_run_id))
+    flow_run_id = state.state_details.flow_run_id
+    artifacts = asyncio.run(artifacts_of(flow_run_id))
     by_key = {a.key: a for a in artifacts}
     assert set(by_key) == {
         "nftower-run-nextflow-io-hello",
@@ -68,6 +79,18 @@ def test_run_pipeline_succeeds_with_artifacts_and_events(
     assert resource["nftower.workspace"] == f"{emulator.org_name}/{emulator.workspace_name}"
     assert workflow.id in resource["nftower.run-url"]
 
+    # one task run for the whole wait, and a log line per status change, not per poll
+    cycles = WorkflowMonitor.shared(credentials.get_config()).stats().cycles
+    assert sorted(run.name.rsplit("-", 1)[0] for run in task_runs_of(flow_run_id)) == [
+        "launch_workflow",
+        "wait_for_workflow",
+    ]
+    status_lines = [m for m in run_logs(flow_run_id) if m.startswith(f"Tower run {workflow.id}")]
+    assert status_lines
+    assert status_lines[-1].endswith("-> SUCCEEDED"), status_lines
+    assert len(status_lines) == len(set(status_lines)) <= 3
+    assert len(status_lines) < cycles
+
 
 def test_run_pipeline_failure_fails_the_flow_with_the_report(
     credentials: TowerCredentials, events: list[dict[str, Any]]
@@ -90,6 +113,29 @@ def test_run_pipeline_failure_fails_the_flow_with_the_report(
     assert error.error_message
     assert error.error_message in str(error)
     assert events[-1]["event"] == "nftower.workflow.failed"
+
+
+def test_run_cancelled_on_tower_fails_the_flow(
+    credentials: TowerCredentials,
+    emulator: TowerEmulator,
+    token: str,
+    events: list[dict[str, Any]],
+) -> None:
+    state = run_pipeline(
+        credentials,
+        "hello",
+        params={"emulator_outcome": "cancel"},
+        poll_interval=POLL,
+        return_state=True,
+    )
+    assert state.is_failed()
+    with pytest.raises(WorkflowFailedError) as caught:
+        state.result()
+    assert caught.value.status == "CANCELLED"
+    assert caught.value.run_url
+    assert caught.value.run_url in str(caught.value)
+    assert events[-1]["event"] == "nftower.workflow.cancelled"
+    assert not [r for r in requests_of(emulator, token) if r.path.endswith("/cancel")]
 
 
 def test_timeout_then_cancel(
@@ -120,7 +166,17 @@ async def test_async_flow(
     # the dispatching name picks the async flow inside a running event loop
     again = await run_pipeline(credentials, "hello", poll_interval=POLL)
     assert again.status == WorkflowStatus.SUCCEEDED
-    assert len(launches_of(emulator, token)) == 2
+
+    @flow
+    async def nightly(credentials: TowerCredentials) -> Any:
+        # so do the task names inside an async flow: both calls return coroutines
+        workflow_id = await launch_workflow(credentials, "hello", run_name="dispatched")
+        # `_sync=True` forces the sync form
+        assert get_workflow(credentials, workflow_id, _sync=True).id == workflow_id
+        return await wait_for_workflow(credentials, workflow_id, poll_interval=POLL)
+
+    assert (await nightly(credentials)).status == WorkflowStatus.SUCCEEDED
+    assert len(launches_of(emulator, token)) == 3
 
 
 def test_api_errors_reach_the_run_logs_in_full(credentials: TowerCredentials) -> None:

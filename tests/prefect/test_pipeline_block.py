@@ -70,3 +70,27 @@ async def test_async_twins(credentials: TowerCredentials) -> None:
     hanging = await pipeline_block(credentials, params={"emulator_outcome": "hang"}).trigger()
     await hanging.cancel()
     assert (await hanging.fetch_result()).status == WorkflowStatus.CANCELLED
+
+
+def test_launch_options_of_the_block_reach_tower(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    block = TowerPipeline(
+        credentials=credentials,
+        pipeline="rnaseq",
+        params={"outdir": "s3://out/2024-06-01"},
+        revision="3.14.0",
+        config_profiles=["test"],
+        work_dir="s3://scratch/work",
+        run_name="nightly",
+        poll_interval=POLL,
+    )
+    run = block.trigger()
+    (request,) = launches_of(emulator, token)
+    launch = request.json["launch"]
+    assert launch["revision"] == "3.14.0"
+    assert launch["configProfiles"] == ["test"]
+    assert launch["workDir"] == "s3://scratch/work"
+    assert "s3://out/2024-06-01" in launch["paramsText"]
+    assert launch["runName"] == "nightly"  # outside a flow run: the name as given
+    run.cancel()
