@@ -35,7 +35,7 @@ class LimitRow:
 
 def _run(
     emu: EmulatorProcess, backend: str, url: str, processes: int, calls: int
-) -> tuple[LimitRow, list[float]]:
+) -> tuple[LimitRow, list[tuple[float, int]]]:
     token = emu.new_token()
     budget = max(30.0, 3.0 * processes * calls / LIMIT)
     settings = {
@@ -76,13 +76,14 @@ def _run(
         seconds=round(max(times) - min(times), 1) if times else 0.0,
     )
     start = min(times) if times else 0.0
-    return row, [round(t - start, 4) for t in sorted(times)]
+    points = sorted((round(float(r["time"]) - start, 4), int(r.get("status") or 0)) for r in seen)
+    return row, points
 
 
 def run(calls: int = 100, processes: tuple[int, ...] = (1, 2, 4, 8)) -> dict[str, Any]:
     """Every backend x process count; returns rows, the 8-process series and notes."""
     rows: list[LimitRow] = []
-    series: dict[str, list[float]] = {}
+    series: dict[str, list[tuple[float, int]]] = {}
     notes: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, redis_server() as redis_url:
         backends = {
