@@ -84,7 +84,9 @@ def test_event_resource_describes_the_run() -> None:
     }
 
 
-@pytest.mark.parametrize(("poll", "timeout"), [(0, None), (-1, None), (1, 0)])
-def test_wait_plan_rejects_bad_timing(poll: float, timeout: float | None) -> None:
+@pytest.mark.parametrize(
+    ("poll", "timeout", "unknown"), [(0, None, 60), (-1, None, 60), (1, 0, 60), (1, None, 0)]
+)
+def test_wait_plan_rejects_bad_timing(poll: float, timeout: float | None, unknown: float) -> None:
     with pytest.raises(TowerConfigError):
-        WaitPlan("abc", poll_interval=poll, timeout=timeout)
+        WaitPlan("abc", poll_interval=poll, timeout=timeout, unknown_timeout=unknown)

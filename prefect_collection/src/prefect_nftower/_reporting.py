@@ -9,6 +9,7 @@ Reporting never fails the run: a Prefect API hiccup is logged and skipped.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -140,6 +141,8 @@ class RunReporter:
     last_status: str | None = None
     _progress_id: UUID | None = field(default=None, repr=False)
     _last_percent: float | None = field(default=None, repr=False)
+    # status changes and the progress reader of one wait update the artifact in turn
+    _progress_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
     @classmethod
     def for_workflow(cls, workflow: Workflow, run_url: str | None) -> RunReporter:
@@ -154,6 +157,10 @@ class RunReporter:
             pipeline=workflow.project_name,
             workspace=workspace,
         )
+
+    @property
+    def _name(self) -> str:
+        return self.run_name or self.workflow_id
 
     # events -----------------------------------------------------------------------------
 
@@ -209,7 +216,7 @@ class RunReporter:
         await _abest_effort(
             acreate_link_artifact(
                 link=self.run_url,
-                link_text=f"Tower run {self.run_name or self.workflow_id}",
+                link_text=f"Tower run {self._name}",
                 key=artifact_key("run", self.pipeline),
                 description=f"Tower run page of workflow {self.workflow_id}",
             )
@@ -240,21 +247,24 @@ class RunReporter:
 
     async def aprogress(self, percent: float) -> None:
         """Create or update the progress artifact (inside a run, when the value changed)."""
-        if percent == self._last_percent or not in_run_context():
+        if not in_run_context():
             return
-        self._last_percent = percent
         from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
 
-        if self._progress_id is None:
-            self._progress_id = await _abest_effort(
-                acreate_progress_artifact(
-                    percent,
-                    key=artifact_key("progress", self.pipeline),
-                    description=f"Tasks finished in Tower run {self.run_name or self.workflow_id}",
+        async with self._progress_lock:
+            if percent == self._last_percent:
+                return
+            self._last_percent = percent
+            if self._progress_id is None:
+                self._progress_id = await _abest_effort(
+                    acreate_progress_artifact(
+                        percent,
+                        key=artifact_key("progress", self.pipeline),
+                        description=f"Tasks finished in Tower run {self._name}",
+                    )
                 )
-            )
-        else:
-            await _abest_effort(aupdate_progress_artifact(self._progress_id, percent))
+            else:
+                await _abest_effort(aupdate_progress_artifact(self._progress_id, percent))
 
     # end --------------------------------------------------------------------------------
 
@@ -270,7 +280,7 @@ class RunReporter:
             acreate_markdown_artifact(
                 markdown=summary_markdown(workflow, self.run_url, report),
                 key=artifact_key("summary", self.pipeline),
-                description=f"Tower run {self.run_name or self.workflow_id}: {_status(workflow)}",
+                description=f"Tower run {self._name}: {_status(workflow)}",
             )
         )
 

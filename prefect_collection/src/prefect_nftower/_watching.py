@@ -206,9 +206,12 @@ async def _refresh_progress(
         if loop.time() < due or reporter.last_status != "RUNNING":
             continue
         try:
-            await reporter.aprogress(percent_done(await client.get_progress(plan.workflow_id)))
+            progress = await client.get_progress(plan.workflow_id)
         except TowerError as exc:  # progress is a nicety: the status poller decides
             run_logger().debug("Could not read the progress of %s: %s", plan.workflow_id, exc)
+        else:
+            if reporter.last_status == "RUNNING":  # not stale: the run did not end meanwhile
+                await reporter.aprogress(percent_done(progress))
         due = loop.time() + progress_interval(plan.poll_interval)
 
 
