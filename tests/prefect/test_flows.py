@@ -192,3 +192,19 @@ def test_api_errors_reach_the_run_logs_in_full(credentials: TowerCredentials) ->
     for part in ("404", error.operation, error.message, f"Error ID: {error.error_id}"):
         assert part
         assert part in line
+
+
+def test_run_pipeline_deploys_like_any_flow() -> None:
+    from prefect import Flow, Task
+    from prefect.flows import load_flow_from_entrypoint
+    from prefect.types.entrypoint import EntrypointType
+
+    deployment = run_pipeline.to_deployment(
+        name="nightly", cron="0 2 * * *", entrypoint_type=EntrypointType.MODULE_PATH
+    )
+    assert deployment.entrypoint == "prefect_nftower.flows.run_pipeline"
+    loaded = load_flow_from_entrypoint(deployment.entrypoint)
+    assert isinstance(loaded, Flow)
+    assert loaded.name == "run-tower-pipeline"
+    assert isinstance(launch_workflow, Task)
+    assert isinstance(wait_for_workflow, Task)
