@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from contextlib import ExitStack
 from typing import Any
 
@@ -56,12 +57,15 @@ def test_concurrent_waits_in_one_flow_share_one_poller(
     assert [w.status for w in workflows] == [WorkflowStatus.SUCCEEDED] * RUNS
     stats = WorkflowMonitor.shared(credentials.get_config()).stats()
     calls = status_calls(emulator, token, since)
-    # One loop per run would describe every run once per poll cycle.
-    independent_loops = RUNS * stats.cycles
+    describes = Counter(r.path for r in calls if r.path.removeprefix("/workflow/") in ids)
     print(f"{RUNS} waits: {len(calls)} status calls, {stats}")
-    assert stats.cycles >= 10
-    assert stats.list_calls > 0
-    assert len(calls) * 3 <= independent_loops
+    # A loop per run would describe every run once per cycle; the shared poller describes a
+    # run when its wait starts and when it leaves the running list, and pages through the
+    # list once or twice per cycle for all of them.
+    assert stats.cycles > 3
+    assert max(describes.values()) <= 3
+    assert stats.list_calls <= 2 * stats.cycles
+    assert len(calls) * 2 <= RUNS * stats.cycles
     assert emulator.max_calls_in_window(1.0, token=token) <= 20
     assert not [r for r in requests_of(emulator, token) if r.status == 429]
 
@@ -87,8 +91,8 @@ async def test_concurrent_async_waits_share_one_poller(
     }
     # each run is described when its wait starts and when it leaves the running list, not
     # once per cycle as a loop of its own would
-    assert stats.cycles >= 10
-    assert max(describes_per_run.values()) <= 4
+    assert stats.cycles > 3
+    assert max(describes_per_run.values()) <= 3
 
 
 def test_progress_is_read_at_a_modest_pace(
