@@ -92,13 +92,19 @@ def test_run_pipeline_succeeds_with_artifacts_and_events(
     assert len(status_lines) < cycles
 
 
-def test_run_pipeline_failure_fails_the_flow_with_the_report(
-    credentials: TowerCredentials, events: list[dict[str, Any]]
+@pytest.mark.parametrize(("outcome", "status"), [("fail", "FAILED"), ("cancel", "CANCELLED")])
+def test_run_that_does_not_succeed_fails_the_flow_with_the_report(
+    credentials: TowerCredentials,
+    emulator: TowerEmulator,
+    token: str,
+    events: list[dict[str, Any]],
+    outcome: str,
+    status: str,
 ) -> None:
     state = run_pipeline(
         credentials,
         "hello",
-        params={"emulator_outcome": "fail"},
+        params={"emulator_outcome": outcome},
         poll_interval=POLL,
         return_state=True,
     )
@@ -106,36 +112,16 @@ def test_run_pipeline_failure_fails_the_flow_with_the_report(
     with pytest.raises(WorkflowFailedError) as caught:
         state.result()
     error = caught.value
-    assert error.status == "FAILED"
+    assert error.status == status
     assert error.run_url
     assert error.run_url in str(error)
-    assert error.failed_tasks
-    assert error.error_message
-    assert error.error_message in str(error)
-    assert events[-1]["event"] == "nftower.workflow.failed"
-
-
-def test_run_cancelled_on_tower_fails_the_flow(
-    credentials: TowerCredentials,
-    emulator: TowerEmulator,
-    token: str,
-    events: list[dict[str, Any]],
-) -> None:
-    state = run_pipeline(
-        credentials,
-        "hello",
-        params={"emulator_outcome": "cancel"},
-        poll_interval=POLL,
-        return_state=True,
-    )
-    assert state.is_failed()
-    with pytest.raises(WorkflowFailedError) as caught:
-        state.result()
-    assert caught.value.status == "CANCELLED"
-    assert caught.value.run_url
-    assert caught.value.run_url in str(caught.value)
-    assert events[-1]["event"] == "nftower.workflow.cancelled"
+    assert events[-1]["event"] == f"nftower.workflow.{status.lower()}"
+    # ended on Tower's side: nothing for the wait to cancel
     assert not [r for r in requests_of(emulator, token) if r.path.endswith("/cancel")]
+    if status == "FAILED":
+        assert error.failed_tasks
+        assert error.error_message
+        assert error.error_message in str(error)
 
 
 def test_timeout_then_cancel(
