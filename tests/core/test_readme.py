@@ -1,4 +1,5 @@
-"""The README's quick starts run as written (the real-Tower one against the emulator)."""
+"""The README's quick starts run as written (the real-Tower one against the emulator), and its
+documentation index lists every page."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def test_real_tower_quick_start(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = python_block('token="..."')
+    code = python_block('api_url="https://api.cloud.seqera.io"')
     for written, local in [
         ('"https://api.cloud.seqera.io"', repr(tower_emulator.url)),
         ('"..."', repr(tower_emulator.token)),
@@ -52,3 +53,13 @@ def test_real_tower_quick_start(
     assert set(slept) == {60}
     launch = tower_emulator.launches[-1].json["launch"]
     assert "s3://bucket/results/2026-11-28" in launch["paramsText"]
+
+
+def test_documentation_index_lists_every_page() -> None:
+    text = README.read_text(encoding="utf-8")
+    pages = sorted(path.name for path in (README.parent / "docs").glob("*.md"))
+    assert pages
+    for page in pages:
+        assert f"(docs/{page})" in text, f"README does not link docs/{page}"
+    for linked in re.findall(r"\]\(([^)#]+)\)", text):
+        assert (README.parent / linked).exists(), f"README links a missing file: {linked}"
