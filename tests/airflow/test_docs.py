@@ -59,3 +59,102 @@ def test_connection_examples_parse(
     config = TowerHook().config
     assert (config.api_url, config.workspace, config.rate_limit_backend) == expected
     assert config.token == "doc-token-123"
+
+
+ROOT = DOC.parents[1]
+README_EXAMPLES = [
+    (path, code)
+    for path in (ROOT / "README.md", ROOT / "airflow_provider" / "README.md")
+    for code in re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.DOTALL)
+    if "TowerLaunchOperator(" in code
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "code"), README_EXAMPLES, ids=[p.parent.name for p, _ in README_EXAMPLES]
+)
+def test_readme_examples_build_a_dag(
+    path: Path, code: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.sdk import DAG
+    from nftower_airflow.operators import TowerLaunchOperator
+
+    dags: list[Any] = []
+    exit_dag = DAG.__exit__
+
+    def record(self: Any, *exc: Any) -> Any:
+        dags.append(self)
+        return exit_dag(self, *exc)
+
+    monkeypatch.setattr(DAG, "__exit__", record)
+    exec(compile(code, str(path), "exec"), {"__name__": "readme_example"})
+    (dag,) = dags
+    task = dag.get_task("rnaseq")
+    assert isinstance(task, TowerLaunchOperator)
+    assert task.pipeline == "rnaseq"
+    assert task.pipeline_params == {"outdir": "s3://bucket/results"}
+    assert task.deferrable is True
+
+
+def test_package_readme_connection_parses(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (ROOT / "airflow_provider" / "README.md").read_text()
+    (value,) = re.findall(r"export AIRFLOW_CONN_TOWER_DEFAULT='(.*?)'", text, flags=re.DOTALL)
+    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", re.sub(r"<[^>]+>", "doc-token-123", value))
+    config = TowerHook().config
+    assert (config.api_url, config.workspace, config.token) == (
+        "https://api.cloud.seqera.io",
+        "my-org/my-workspace",
+        "doc-token-123",
+    )
+
+
+DESIGN = (ROOT / "docs" / "design.md").read_text()
+
+
+def written_arguments(name: str) -> dict[str, str | None]:
+    """Arguments of ``name(...)`` as docs/design.md writes them: name -> default text."""
+    start = DESIGN.index(f"\n{name}(") + len(name) + 2
+    depth, end = 1, start
+    while depth:
+        depth += {"(": 1, ")": -1}.get(DESIGN[end], 0)
+        end += 1
+    text = re.sub(r"#[^\n]*", "", DESIGN[start : end - 1])
+    items = [item.strip() for item in re.split(r",(?![^<]*>)", text) if item.strip()]
+    arguments: dict[str, str | None] = {}
+    for item in items:
+        if item == "*" or item.startswith("**"):
+            continue
+        key, _, default = item.partition("=")
+        arguments[key.strip()] = default.strip() or None
+    return arguments
+
+
+@pytest.mark.parametrize(
+    ("dotted", "extra"),
+    [
+        ("nftower_airflow.operators.TowerLaunchOperator", {"task_id"}),
+        ("nftower_airflow.sensors.TowerRunSensor", {"task_id"}),
+        ("nftower_airflow.triggers.TowerRunTrigger", set()),
+    ],
+)
+def test_design_page_signatures(dotted: str, extra: set[str]) -> None:
+    import importlib
+    import inspect
+
+    module, _, name = dotted.rpartition(".")
+    cls = getattr(importlib.import_module(module), name)
+    parameters = {
+        p.name: p
+        for p in list(inspect.signature(cls.__init__).parameters.values())[1:]
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    }
+    written = written_arguments(name)
+    assert set(written) == set(parameters) | extra
+    for key, parameter in parameters.items():
+        default = written[key]
+        if parameter.default is inspect.Parameter.empty:
+            assert default is None, key
+        elif key == "deferrable":  # written as the Airflow setting it comes from
+            assert str(default).startswith("<"), key
+        else:
+            assert eval(str(default)) == parameter.default, key
