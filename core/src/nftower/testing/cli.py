@@ -3,7 +3,7 @@
 Example::
 
     $ nftower-emulator --port 8800 --speed 10
-    Tower emulator listening on http://127.0.0.1:8800
+    Tower emulator listening on http://127.0.0.1:8800 (speed 10.0)
     ...
     export TOWER_API_ENDPOINT=http://127.0.0.1:8800
 """
