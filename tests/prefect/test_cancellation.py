@@ -58,6 +58,8 @@ def test_terminated_flow_run_cancels_the_tower_run(
     )
     try:
         wait_until(lambda: launches_of(emulator, token) or process.poll() is not None)
+        if not launches_of(emulator, token):
+            pytest.fail(f"the flow process ended before launching:\n{process.communicate()[0]}")
         (launch,) = launches_of(emulator, token)
         workflow_id = launch.response_json["workflowId"]
         # the wait task is polling the run
