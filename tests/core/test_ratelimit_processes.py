@@ -4,6 +4,7 @@ through a shared backend never exceed 20 calls in any 1-s window and see no 429.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -22,7 +23,7 @@ WORKER = """
 import json, sys, time
 from nftower import TowerClient, RateLimitError
 from nftower.ratelimit import get_limiter
-url, token, backend, calls = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+url, token, backend, calls = sys.argv[1], sys.argv[2], sys.argv[3] or None, int(sys.argv[4])
 client_429 = 0
 with TowerClient(url, token, rate_limit_backend=backend) as client:
     time.sleep(max(0.0, float(sys.argv[5]) - time.time()))  # all processes start together
@@ -33,7 +34,7 @@ with TowerClient(url, token, rate_limit_backend=backend) as client:
             client_429 += 1
 stats = get_limiter(api_url=url, token=token, backend=backend).stats()
 print(json.dumps({"client_429": client_429, "admitted": stats.admitted,
-                  "fallback": stats.fallback}))
+                  "fallback": stats.fallback, "backend": stats.backend}))
 """
 
 
@@ -44,11 +45,14 @@ def _fresh_registry() -> Iterator[None]:
     reset_limiters()
 
 
-def run_processes(emu: TowerEmulator, backend: str, processes: int, calls: int) -> list[dict]:
+def run_processes(
+    emu: TowerEmulator, backend: str, processes: int, calls: int, env: dict[str, str] | None = None
+) -> list[dict]:
     start_at = str(time.time() + 1.0 + 0.5 * processes)
     command = [sys.executable, "-c", WORKER, emu.url, emu.token, backend, str(calls), start_at]
     workers = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(processes)
+        subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+        for _ in range(processes)
     ]
     outputs = [worker.communicate(timeout=120)[0] for worker in workers]
     assert [worker.returncode for worker in workers] == [0] * processes
@@ -62,18 +66,30 @@ def assert_server_saw_the_limit_kept(emu: TowerEmulator, expected_calls: int) ->
     assert emu.max_calls_in_window(1.0, token=emu.token) <= 20
 
 
-@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+@pytest.mark.parametrize("kind", ["file", "sqlite", "redis"])
 def test_processes_sharing_a_backend_stay_within_the_limit(
     kind: str, tower_emulator: TowerEmulator, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     if kind == "redis":
         backend = request.getfixturevalue("redis_url")
     else:
-        backend = f"sqlite://{tmp_path}/shared.sqlite3"
+        backend = f"{kind}://{tmp_path}/shared.{kind}"
     results = run_processes(tower_emulator, backend, processes=3, calls=25)
     assert [r["client_429"] for r in results] == [0, 0, 0]
     assert [r["fallback"] for r in results] == [False, False, False]
     assert sum(r["admitted"] for r in results) == 75
+    assert_server_saw_the_limit_kept(tower_emulator, 75)
+
+
+def test_processes_share_the_limit_with_no_setup(
+    tower_emulator: TowerEmulator, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NFTOWER_RATE_LIMIT_BACKEND"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)  # where the user cache directory is
+    results = run_processes(tower_emulator, "", processes=3, calls=25, env=env)
+    assert {r["backend"] for r in results} == {f"file://{tmp_path}/nftower/ratelimit.bin"}
+    assert [r["client_429"] for r in results] == [0, 0, 0]
+    assert [r["fallback"] for r in results] == [False, False, False]
     assert_server_saw_the_limit_kept(tower_emulator, 75)
 
 

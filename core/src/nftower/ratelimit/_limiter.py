@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
+import random
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 from .._exceptions import TowerConfigError
@@ -99,29 +97,17 @@ class RateLimiter:
 
     # -- public API -------------------------------------------------------------------------
 
-    @contextmanager
-    def slot(self, hold: float = DEFAULT_HOLD) -> Iterator[None]:
-        """Hold one of the ``limit`` slots while the block runs (one HTTP attempt).
+    def slot(self, hold: float = DEFAULT_HOLD) -> _Slot:
+        """Hold one of the ``limit`` slots while the ``with`` block runs (one HTTP attempt).
 
         ``hold`` bounds how long the call may count as in flight if the process dies inside
         the block.
         """
-        ticket = os.urandom(8).hex()
-        backend = self._admit(ticket, hold)
-        try:
-            yield
-        finally:
-            self._release(backend, ticket)
+        return _Slot(self, hold)
 
-    @asynccontextmanager
-    async def aslot(self, hold: float = DEFAULT_HOLD) -> AsyncIterator[None]:
-        """Async form of :meth:`slot`; never blocks the event loop."""
-        ticket = os.urandom(8).hex()
-        backend = await self._aadmit(ticket, hold)
-        try:
-            yield
-        finally:
-            await self._arelease(backend, ticket)
+    def aslot(self, hold: float = DEFAULT_HOLD) -> _AsyncSlot:
+        """Async form of :meth:`slot` (``async with``); never blocks the event loop."""
+        return _AsyncSlot(self, hold)
 
     def acquire(self) -> None:
         """Block (``time.sleep``) until a call is admitted; it is dated now."""
@@ -286,6 +272,40 @@ class RateLimiter:
             if started is not None:
                 self._waits += 1
                 self._waited += time.monotonic() - started
+
+
+class _Slot:
+    """``with limiter.slot():`` admits one call on entry and dates it on exit."""
+
+    __slots__ = ("_backend", "_hold", "_limiter", "_ticket")
+
+    def __init__(self, limiter: RateLimiter, hold: float) -> None:
+        self._limiter, self._hold = limiter, hold
+
+    def __enter__(self) -> None:
+        self._ticket = _new_ticket()
+        self._backend = self._limiter._admit(self._ticket, self._hold)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._limiter._release(self._backend, self._ticket)
+
+
+class _AsyncSlot(_Slot):
+    """``async with limiter.aslot():`` waits with ``asyncio.sleep``."""
+
+    __slots__ = ()
+
+    async def __aenter__(self) -> None:
+        self._ticket = _new_ticket()
+        self._backend = await self._limiter._aadmit(self._ticket, self._hold)
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._limiter._arelease(self._backend, self._ticket)
+
+
+def _new_ticket() -> str:
+    """16 random hex digits naming one call (``random`` reseeds itself in a forked child)."""
+    return f"{random.getrandbits(64):016x}"
 
 
 def _check_limits(limit: int, window: float) -> None:

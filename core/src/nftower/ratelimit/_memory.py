@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from ._protocol import MAX_HOLD, PENDING_POLL
+from ._window import Entry, admit, release
 
 __all__ = ["MemoryBackend"]
 
@@ -31,23 +31,16 @@ class MemoryBackend:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._logs: dict[str, list[tuple[float, str | None]]] = {}
+        self._logs: dict[str, list[Entry[str]]] = {}
 
     def acquire(
         self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
     ) -> float:
         with self._lock:
-            now = self._clock()
-            log = [entry for entry in self._logs.get(key, ()) if entry[0] > now - window]
-            self._logs[key] = log
-            if len(log) < limit:
-                log.append((now + min(hold, MAX_HOLD) if ticket else now, ticket))
-                return 0.0
-            # The entry `limit` places from the newest leaves the window first.
-            blocking = sorted(at for at, _ in log)[len(log) - limit]
-            if blocking > now:  # still in flight: its end is not known yet
-                return PENDING_POLL
-            return max(blocking + window - now, 1e-6)
+            self._logs[key], wait = admit(
+                self._logs.get(key, []), self._clock(), limit, window, ticket, hold
+            )
+            return wait
 
     async def aacquire(
         self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
@@ -56,12 +49,8 @@ class MemoryBackend:
 
     def release(self, key: str, ticket: str) -> None:
         with self._lock:
-            now = self._clock()
-            log = self._logs.get(key, [])
-            for index, (at, owner) in enumerate(log):
-                if owner == ticket:
-                    log[index] = (min(at, now), None)
-                    return
+            if key in self._logs:
+                self._logs[key] = release(self._logs[key], {ticket: self._clock()})
 
     async def arelease(self, key: str, ticket: str) -> None:
         self.release(key, ticket)

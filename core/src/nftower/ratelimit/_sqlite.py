@@ -1,10 +1,8 @@
-"""Host-wide sliding window log in a SQLite file (the default backend)."""
+"""Host-wide sliding window log in a SQLite file (``sqlite:///path``)."""
 
 from __future__ import annotations
 
 import asyncio
-import atexit
-import logging
 import os
 import random
 import sqlite3
@@ -16,25 +14,27 @@ from typing import TypeVar
 
 import platformdirs
 
-from ._protocol import MAX_HOLD, PENDING_POLL
+from ._entries import Change, Log, admission, decode, encode, ending
 
 __all__ = ["SQLiteBackend", "default_sqlite_path"]
 
 T = TypeVar("T")
 
-logger = logging.getLogger("nftower.ratelimit")
-
-#: Longest delay before the end of a call is written when no other call follows.
-FLUSH_DELAY = 0.02
-#: Rows older than this are removed whatever their key (tokens that are not used any more).
+#: Rows of keys unused for this long are removed (tokens that are not used any more).
 STALE_AFTER = 86400.0
 
-# At most `limit` rows per key stay, so scans are cheaper than keeping an index up to date.
-_SCHEMA = "CREATE TABLE IF NOT EXISTS calls (key TEXT NOT NULL, at REAL NOT NULL, ticket TEXT)"
+# One row per key; a log keeps at most `limit` entries of 24 bytes.
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS windows "
+    "(key TEXT PRIMARY KEY, log BLOB NOT NULL, used REAL NOT NULL) WITHOUT ROWID"
+)
+_UPDATE = "UPDATE windows SET log = nftower_window(log), used = ? WHERE key = ?"
+_ADD_KEY = "INSERT OR IGNORE INTO windows (key, log, used) VALUES (?, x'', ?)"
+_FORGET = "DELETE FROM windows WHERE used < ?"
 
 
 def default_sqlite_path() -> Path:
-    """The file shared by every process of this user on this host.
+    """The SQLite file that ``sqlite://`` names: one per user, in the user cache directory.
 
     >>> default_sqlite_path().name
     'ratelimit.sqlite3'
@@ -42,24 +42,45 @@ def default_sqlite_path() -> Path:
     return Path(platformdirs.user_cache_dir("nftower", appauthor=False)) / "ratelimit.sqlite3"
 
 
-def _is_busy(error: sqlite3.OperationalError) -> bool:
+def is_busy(error: sqlite3.OperationalError) -> bool:
     message = str(error).lower()
     return "locked" in message or "busy" in message
 
 
-class _Connection:
-    """One SQLite connection, its lock, and the process that opened it."""
+def retry_while_busy(action: Callable[[], T], timeout: float) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return action()
+        except sqlite3.OperationalError as error:
+            if not is_busy(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0.002, 0.02))
+
+
+class LogFile:
+    """One connection of this process to the file, and its lock.
+
+    :meth:`update` rewrites the log of a key in one ``UPDATE`` statement: SQLite calls a
+    Python function for the new log while it holds the file's write lock.
+    """
 
     def __init__(self, path: Path, timeout: float) -> None:
         self.path, self.timeout = path, timeout
         self.lock = threading.Lock()
-        self.conn: sqlite3.Connection | None = None
-        self.pid = 0
+        self._conn: sqlite3.Connection | None = None
+        self._pid = 0
+        self._change: Change | None = None
+        self._result = 0.0
+        self._error: BaseException | None = None
 
-    def get(self) -> sqlite3.Connection:
-        # A connection must not cross fork(): a child opens its own.
-        if self.conn is not None and self.pid == os.getpid():
-            return self.conn
+    def ready(self) -> bool:
+        return self._conn is not None and self._pid == os.getpid()
+
+    def connection(self) -> sqlite3.Connection:
+        if self._conn is not None and self._pid == os.getpid():
+            return self._conn
+        self._forget_inherited()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(
             self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
@@ -67,47 +88,73 @@ class _Connection:
         try:
             # Switching to WAL needs a moment alone with the file: when several processes open
             # a new file at once, SQLite may answer "locked" without waiting; retry then.
-            _retry_while_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"), 10.0)
+            retry_while_busy(lambda: conn.execute("PRAGMA journal_mode=WAL"), 10.0)
             conn.execute("PRAGMA synchronous=NORMAL")
-            _retry_while_busy(lambda: conn.execute(_SCHEMA), 10.0)
+            retry_while_busy(lambda: conn.execute(_SCHEMA), 10.0)
+            retry_while_busy(lambda: conn.execute(_FORGET, (time.time() - STALE_AFTER,)), 10.0)
+            conn.create_function("nftower_window", 1, self._apply)
         except BaseException:
             conn.close()
             raise
-        self.conn, self.pid = conn, os.getpid()
+        self._conn, self._pid = conn, os.getpid()
         return conn
 
-    def ready(self) -> bool:
-        return self.conn is not None and self.pid == os.getpid()
+    def update(self, key: str, change: Change) -> float:
+        """Apply ``change`` to the log of ``key`` atomically (hold :attr:`lock`)."""
+        conn = self.connection()
+        self._change, self._result, self._error = change, 0.0, None
+        try:
+            if conn.execute(_UPDATE, (time.time(), key)).rowcount == 0:  # a new key
+                conn.execute(_ADD_KEY, (key, time.time()))
+                conn.execute(_UPDATE, (time.time(), key))
+        except sqlite3.OperationalError:
+            if self._error is not None:  # raised by `change`: show that, not SQLite's summary
+                raise self._error from None
+            raise
+        finally:
+            self._change = None
+        return self._result
+
+    def _apply(self, blob: bytes) -> bytes:
+        assert self._change is not None
+        try:
+            log: Log
+            log, self._result = self._change(decode(blob))
+            return encode(log)
+        except BaseException as error:
+            self._error = error
+            raise
 
     def close(self) -> None:
         with self.lock:
-            if self.conn is not None and self.pid == os.getpid():
-                self.conn.close()
-            self.conn = None
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._forget_inherited()
+
+    def _forget_inherited(self) -> None:
+        # A connection must not be used, nor closed, after fork(): the child opens its own and
+        # keeps the inherited one referenced, since closing it would drop the child's locks.
+        if self._conn is not None and self._pid != os.getpid():
+            _INHERITED.append(self._conn)
+        self._conn = None
 
 
-def _retry_while_busy(action: Callable[[], T], timeout: float) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return action()
-        except sqlite3.OperationalError as error:
-            if not _is_busy(error) or time.monotonic() > deadline:
-                raise
-        time.sleep(random.uniform(0.002, 0.02))
+_INHERITED: list[sqlite3.Connection] = []
 
 
 class SQLiteBackend:
     """Sliding window log shared by every process that opens the same SQLite file.
 
-    Each acquisition is one ``BEGIN IMMEDIATE`` transaction (SQLite's write lock is taken
-    before the count, so the check and the insert are atomic across processes). Timestamps
-    come from the host's wall clock, which every process on the host shares. Rows hold the
-    hashed key, a time and a random ticket only; at most ``limit`` rows per key remain.
+    The file holds one row per key: the hashed key and its log (a time and a random ticket
+    per recent call, at most ``limit`` of them). Each acquisition and each release is one
+    ``UPDATE`` of that row, whose new log is computed inside the statement (a function
+    registered on the connection): SQLite takes the file's write lock before it reads the
+    row, so the check and the record are one atomic step across processes. Timestamps come
+    from the host's wall clock, which every process on the host shares. Rows of keys unused
+    for a day are removed when a process opens the file.
 
-    The async methods first try the transaction in the event loop on a connection that never
-    waits for the file lock (a few tens of microseconds); only when another process holds the
-    lock do they wait in a worker thread, so the loop is never blocked.
+    The async methods run the statement in the event loop on a connection that never waits
+    for the file lock; only when another process holds the lock do they wait in a thread.
 
     >>> import tempfile, pathlib
     >>> backend = SQLiteBackend(pathlib.Path(tempfile.mkdtemp()) / "rl.sqlite3")
@@ -120,209 +167,51 @@ class SQLiteBackend:
         self.path = Path(path) if path is not None else default_sqlite_path()
         self.url = f"sqlite://{self.path}" if self.path.is_absolute() else f"sqlite:///{self.path}"
         self._busy_timeout = busy_timeout
-        self._blocking = _Connection(self.path, busy_timeout)
-        self._inline = _Connection(self.path, 0.0)
-        self._releases = _PendingReleases(self._flush_quietly)
-
-    def _flush_quietly(self) -> None:
-        try:
-            self.flush()
-        except (OSError, sqlite3.Error) as error:  # the entries expire after their hold
-            logger.debug("Could not write rate limit releases to %s: %s", self.path, error)
-
-    # -- sync -------------------------------------------------------------------------------
+        self._blocking = LogFile(self.path, busy_timeout)
+        self._inline = LogFile(self.path, 0.0)
 
     def acquire(
         self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
     ) -> float:
-        with self._blocking.lock:
-            conn = self._blocking.get()
-            return _retry_while_busy(
-                lambda: self._transaction(conn, key, limit, window, ticket, hold),
-                self._busy_timeout,
-            )
+        return self._write(key, admission(limit, window, ticket, hold))
 
     def release(self, key: str, ticket: str) -> None:
-        """Note the end of the call now; it is written with the next acquisition of this
-        process, or by a background flush within ``FLUSH_DELAY`` seconds, or at exit."""
-        self._releases.add(time.time(), key, ticket)
-
-    def flush(self) -> None:
-        """Write the noted releases now."""
-        if not self._releases.pending():
-            return
-        with self._blocking.lock:
-            conn = self._blocking.get()
-            _retry_while_busy(lambda: self._write_releases(conn), self._busy_timeout)
-
-    def _write_releases(self, conn: sqlite3.Connection) -> None:
-        items = self._releases.pending()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            _apply_releases(conn, items)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        self._releases.done(items)
-
-    def _transaction(
-        self,
-        conn: sqlite3.Connection,
-        key: str,
-        limit: int,
-        window: float,
-        ticket: str | None,
-        hold: float,
-    ) -> float:
-        releases = self._releases.pending()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            _apply_releases(conn, releases)
-            wait = _check_and_record(conn, key, limit, window, ticket, hold)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        self._releases.done(releases)
-        return wait
-
-    # -- async ------------------------------------------------------------------------------
+        self._write(key, ending(ticket))
 
     async def aacquire(
         self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
     ) -> float:
-        if not self._inline.ready():
-            await asyncio.to_thread(self._open_inline)
-        wait = self._try_inline(
-            lambda conn: self._transaction(conn, key, limit, window, ticket, hold)
-        )
-        if wait is not None:
-            return wait
-        return await asyncio.to_thread(self.acquire, key, limit, window, ticket, hold)
+        return await self._awrite(key, admission(limit, window, ticket, hold))
 
     async def arelease(self, key: str, ticket: str) -> None:
-        self.release(key, ticket)  # no I/O: see release()
+        await self._awrite(key, ending(ticket))
 
-    def _try_inline(self, action: Callable[[sqlite3.Connection], T]) -> T | None:
-        """``action`` on the never-waiting connection, or ``None`` if that would wait."""
+    def _write(self, key: str, change: Change) -> float:
+        with self._blocking.lock:
+            return retry_while_busy(lambda: self._blocking.update(key, change), self._busy_timeout)
+
+    async def _awrite(self, key: str, change: Change) -> float:
         handle = self._inline
-        if handle.conn is None or not handle.ready() or not handle.lock.acquire(blocking=False):
-            return None
-        try:
-            return action(handle.conn)
-        except sqlite3.OperationalError as error:
-            if _is_busy(error):
-                return None
-            raise
-        finally:
-            handle.lock.release()
+        if not handle.ready():
+            await asyncio.to_thread(self._open_inline)
+        if handle.lock.acquire(blocking=False):
+            try:
+                return handle.update(key, change)
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+            finally:
+                handle.lock.release()
+        # Another process (or thread) holds the lock: wait for it off the event loop.
+        return await asyncio.to_thread(self._write, key, change)
+
+    def _open_inline(self) -> None:
+        with self._inline.lock:
+            self._inline.connection()
 
     def close(self) -> None:
-        self._flush_quietly()
-        self._releases.stop()
         self._blocking.close()
         self._inline.close()
 
     def __repr__(self) -> str:
         return f"SQLiteBackend({str(self.path)!r})"
-
-    def _open_inline(self) -> None:
-        with self._inline.lock:
-            self._inline.get()
-
-
-def _check_and_record(
-    conn: sqlite3.Connection,
-    key: str,
-    limit: int,
-    window: float,
-    ticket: str | None,
-    hold: float,
-) -> float:
-    now = time.time()  # read under the write lock, so admissions are ordered in time
-    # Rows dated beyond the longest hold only exist if the clock was set back.
-    conn.execute(
-        "DELETE FROM calls WHERE key = ? AND (at <= ? OR at > ?)",
-        (key, now - window, now + MAX_HOLD + window),
-    )
-    if random.random() < 0.01:  # rows of tokens no longer used: gone after a day
-        conn.execute("DELETE FROM calls WHERE at < ?", (now - STALE_AFTER,))
-    (count,) = conn.execute("SELECT COUNT(*) FROM calls WHERE key = ?", (key,)).fetchone()
-    if count < limit:
-        at = now + min(hold, MAX_HOLD) if ticket else now
-        conn.execute("INSERT INTO calls (key, at, ticket) VALUES (?, ?, ?)", (key, at, ticket))
-        return 0.0
-    (blocking,) = conn.execute(
-        "SELECT at FROM calls WHERE key = ? ORDER BY at LIMIT 1 OFFSET ?",
-        (key, count - limit),
-    ).fetchone()
-    if blocking > now:  # still in flight: its end is not known yet
-        return PENDING_POLL
-    return max(float(blocking) + window - now, 1e-6)
-
-
-def _apply_releases(conn: sqlite3.Connection, items: list[tuple[str, float, str]]) -> None:
-    if items:
-        conn.executemany(
-            "UPDATE calls SET at = min(at, ?), ticket = NULL WHERE key = ? AND ticket = ?",
-            [(at, key, ticket) for ticket, at, key in items],
-        )
-
-
-class _PendingReleases:
-    """Ends of calls not yet written: (ticket, completed at, key).
-
-    Writing each release in its own transaction would double the cost of a call. A release
-    only makes an entry count for less time, so writing it a little later is safe: the next
-    acquisition of this process writes it in its own transaction, and a daemon thread writes
-    whatever is left ``FLUSH_DELAY`` seconds later (and at interpreter exit).
-    """
-
-    def __init__(self, flush: Callable[[], None]) -> None:
-        self._flush = flush
-        self._lock = threading.Lock()
-        self._items: dict[str, tuple[float, str]] = {}
-        self._thread: threading.Thread | None = None
-        self._pid = os.getpid()
-        self._stopped = False
-        self._exit_hook = False
-
-    def add(self, at: float, key: str, ticket: str) -> None:
-        with self._lock:
-            self._items[ticket] = (at, key)
-            if self._pid != os.getpid():  # threads do not survive fork()
-                self._thread, self._pid = None, os.getpid()
-            if self._thread is None and not self._stopped:
-                self._thread = threading.Thread(
-                    target=self._run, name="nftower-ratelimit-flush", daemon=True
-                )
-                self._thread.start()
-            if not self._exit_hook:
-                self._exit_hook = True
-                atexit.register(self._flush)
-
-    def pending(self) -> list[tuple[str, float, str]]:
-        with self._lock:
-            return [(ticket, at, key) for ticket, (at, key) in self._items.items()]
-
-    def done(self, items: list[tuple[str, float, str]]) -> None:
-        if items:
-            with self._lock:
-                for ticket, _, _ in items:
-                    self._items.pop(ticket, None)
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(FLUSH_DELAY)
-            with self._lock:
-                if not self._items or self._stopped:
-                    self._thread = None
-                    return
-            self._flush()
