@@ -18,6 +18,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from nftower import TowerClient
 from nftower.ratelimit import (
     FileBackend,
     RateLimitBackend,
@@ -26,6 +27,7 @@ from nftower.ratelimit import (
     get_limiter,
     reset_limiters,
 )
+from nftower.testing import TowerEmulator
 
 #: A log entry in both files: time, 16-byte ticket (zeros: none).
 ENTRY = struct.Struct("<d16s")
@@ -146,6 +148,23 @@ def test_an_unwritable_file_falls_back_in_process_with_one_warning(
     stats = limiter.stats()
     assert (stats.fallback, stats.outages, stats.admitted) == (True, 1, 7)
     assert stats.waits >= 1  # still limited: 7 calls at 3 per window had to wait
+
+
+def test_a_client_keeps_working_when_the_store_cannot_be_used(
+    store: str, tmp_path: Path, tower_emulator: TowerEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where a directory is needed")
+    emu = tower_emulator
+    url = f"{STORES[store][1]}{blocker / 'rl'}"
+    with (
+        caplog.at_level(logging.WARNING, logger="nftower.ratelimit"),
+        TowerClient(emu.url, emu.token, rate_limit_backend=url) as client,
+    ):
+        names = {client.user_info().user_name for _ in range(3)}
+    assert names == {"demo-user"}
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "limiting calls within this process" in warning
 
 
 HOLD_THE_LOCK = """

@@ -210,17 +210,21 @@ class FileBackend:
         digest = self._digest(key)
         limit = admission.limit if admission is not None else 0
         while True:
-            record = self._records.get(key) or self._find(fd, digest, limit, wait)
+            record = self._records.get(key)
             if record is None:
-                return 0.0  # releases of a key this file never had: nothing to date
-            offset, capacity, size = self._records[key] = record
+                record = self._find(fd, digest, limit, wait)
+                if record is None:
+                    return 0.0  # releases of a key this file never had: nothing to date
+                self._records[key] = record
+            offset, capacity, size = record
             view = self._view(fd, offset + size)
             _lock(fd, offset, size, wait)
             try:
-                if view[offset : offset + len(digest)] == digest:
+                owner, _, count, _ = RECORD.unpack_from(view, offset)
+                if owner == digest:
                     start = offset + RECORD.size
-                    count = min(RECORD.unpack_from(view, offset)[2], capacity)
-                    log = release(decode(view[start : start + count * ENTRY.size]), ended)
+                    end = start + min(count, capacity) * ENTRY.size
+                    log = release(decode(view[start:end]), ended)
                     wait_for = 0.0
                     if admission is not None:
                         log, wait_for = self._admit(key, log, capacity, admission)
