@@ -39,15 +39,14 @@ def main() -> None:
     from nftower import RateLimitError, TowerClient, TowerError
     from nftower.ratelimit import get_limiter
 
+    backend = settings["backend"] or None  # "" = the default
     client = TowerClient(
         api_url=settings["url"],
         token=settings["token"],
         workspace=settings["workspace"],
-        rate_limit_backend=settings["backend"],
+        rate_limit_backend=backend,
     )
-    limiter = get_limiter(
-        api_url=settings["url"], token=settings["token"], backend=settings["backend"]
-    )
+    limiter = get_limiter(api_url=settings["url"], token=settings["token"], backend=backend)
     time.sleep(max(0.0, settings["start_at"] - time.time()))
     deadline = time.monotonic() + settings["budget"]
     done = rate_limited = other_errors = 0
@@ -72,6 +71,7 @@ def main() -> None:
                 "retried_429": stats.rate_limited,
                 "waited_seconds": stats.waited_seconds,
                 "fallback": stats.fallback,
+                "backend": stats.backend,
             }
         )
     )

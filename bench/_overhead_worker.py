@@ -1,7 +1,8 @@
 """CPU time per call in a fresh process: ``python -m bench._overhead_worker '<json>'``.
 
-Kinds: ``httpx`` (bare ``httpx.Client`` GET + ``.json()``), ``client`` (``TowerClient``) and
-``async-httpx`` / ``async-client``. Prints one JSON line with CPU microseconds per call.
+Kinds: ``httpx`` (bare ``httpx.Client`` GET + ``.json()``), ``TowerClient`` and ``async-httpx``
+/ ``AsyncTowerClient``; ``backend`` "" = the default, ``reference:<path>`` = one bare SQLite
+write per call (``bench._reference``). Prints one JSON line with CPU microseconds per call.
 """
 
 from __future__ import annotations
@@ -11,6 +12,22 @@ import json
 import sys
 import time
 from typing import Any
+
+
+def _backend(settings: dict[str, Any]) -> str | None:
+    """The client's ``rate_limit_backend``: the reference store is set up under its URL."""
+    backend: str = settings["backend"]
+    if not backend.startswith("reference:"):
+        return backend or None
+    from nftower.ratelimit import get_limiter
+
+    from ._reference import OneSQLiteUpdate
+
+    store = OneSQLiteUpdate(backend.removeprefix("reference:"))
+    get_limiter(
+        api_url=settings["url"], token=settings["token"], limit=20, window=0.001, backend=store
+    )
+    return store.url
 
 
 def _sync(settings: dict[str, Any]) -> float:
@@ -36,7 +53,7 @@ def _sync(settings: dict[str, Any]) -> float:
             token,
             rate_limit=20,
             rate_limit_window=0.001,  # the limiter does its full work without pausing the loop
-            rate_limit_backend=settings["backend"],
+            rate_limit_backend=_backend(settings),
         )
 
         def one() -> Any:
@@ -73,7 +90,7 @@ async def _async(settings: dict[str, Any]) -> float:
             token,
             rate_limit=20,
             rate_limit_window=0.001,  # the limiter does its full work without pausing the loop
-            rate_limit_backend=settings["backend"],
+            rate_limit_backend=_backend(settings),
         )
 
         async def one() -> Any:
@@ -89,7 +106,7 @@ async def _async(settings: dict[str, Any]) -> float:
 
 if __name__ == "__main__":
     options = json.loads(sys.argv[1])
-    if options["kind"].startswith("async"):
+    if options["kind"].lower().startswith("async"):
         per_call = asyncio.run(_async(options))
     else:
         per_call = _sync(options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -31,10 +32,12 @@ class LimitRow:
     client_429: int
     retried_429: int
     seconds: float
+    stores: str
+    fallbacks: int
 
 
 def _run(
-    emu: EmulatorProcess, backend: str, url: str, processes: int, calls: int
+    emu: EmulatorProcess, backend: str, url: str, processes: int, calls: int, cache: str
 ) -> tuple[LimitRow, list[tuple[float, int]]]:
     token = emu.new_token()
     budget = max(30.0, 3.0 * processes * calls / LIMIT)
@@ -47,11 +50,15 @@ def _run(
         "start_at": time.time() + 2.0 + 0.4 * processes,  # every process imported and ready
         "budget": budget,
     }
+    # No backend named: the default, in a cache directory of the benchmark's own.
+    env = {k: v for k, v in os.environ.items() if k != "NFTOWER_RATE_LIMIT_BACKEND"}
+    env["XDG_CACHE_HOME"] = cache
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "bench._limit_worker", json.dumps(settings)],
             stdout=subprocess.PIPE,
             text=True,
+            env=env,
         )
         for _ in range(processes)
     ]
@@ -73,6 +80,8 @@ def _run(
         server_429=sum(1 for r in seen if r.get("status") == 429),
         client_429=sum(r["client_429"] for r in results),
         retried_429=sum(r["retried_429"] for r in results),
+        stores=" ".join(sorted({r.get("backend", url) for r in results})),
+        fallbacks=sum(bool(r.get("fallback")) for r in results),
         seconds=round(max(times) - min(times), 1) if times else 0.0,
     )
     start = min(times) if times else 0.0
@@ -87,26 +96,30 @@ def run(calls: int = 100, processes: tuple[int, ...] = (1, 2, 4, 8)) -> dict[str
     notes: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, redis_server() as redis_url:
         backends = {
-            "memory": "memory://",
-            "host-wide (sqlite, default)": f"sqlite:///{Path(tmp) / 'ratelimit.sqlite3'}",
+            "memory://": "memory://",
+            "default (file://, host-wide)": "",
+            "sqlite:///path (host-wide)": f"sqlite://{Path(tmp) / 'ratelimit.sqlite3'}",
         }
         if redis_url is None:
             notes.append("redis: skipped, no redis-server on PATH")
         else:
-            backends["redis"] = redis_url
+            backends["redis://"] = redis_url
         with EmulatorProcess(rate_limit=LIMIT) as emu:
             for name, url in backends.items():
                 for count in processes:
-                    row, points = _run(emu, name, url, count, calls)
+                    row, points = _run(emu, name, url, count, calls, tmp)
                     rows.append(row)
                     print(json.dumps(asdict(row)), flush=True)
+                    if row.fallbacks:
+                        notes.append(f"{name}, {count} processes: {row.fallbacks} fell back")
                     if count == max(processes):
                         series[name] = points
                     emu.clear_requests()
             # Reference only: pyrate-limiter's SQLiteBucket shared by the same processes.
             pyrate = f"pyrate+sqlite://{Path(tmp) / 'pyrate.sqlite3'}"
             for count in [n for n in processes if n > 1][-2:]:
-                row, _ = _run(emu, "pyrate-limiter SQLiteBucket (reference)", pyrate, count, calls)
+                reference = "pyrate-limiter SQLiteBucket (reference)"
+                row, _ = _run(emu, reference, pyrate, count, calls, tmp)
                 rows.append(row)
                 print(json.dumps(asdict(row)), flush=True)
                 emu.clear_requests()

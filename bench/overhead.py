@@ -30,7 +30,7 @@ print(time.perf_counter() - started)
 """
 
 
-def _cpu_once(emu: EmulatorProcess, kind: str, backend: str, calls: int) -> float:
+def _cpu_once(emu: EmulatorProcess, kind: str, backend: str, calls: int, cache: str) -> float:
     settings = {
         "kind": kind,
         "url": emu.url,
@@ -39,12 +39,16 @@ def _cpu_once(emu: EmulatorProcess, kind: str, backend: str, calls: int) -> floa
         "calls": calls,
         "warmup": 30,
     }
+    # No backend named: the default, in a cache directory of the benchmark's own.
+    env = {k: v for k, v in os.environ.items() if k != "NFTOWER_RATE_LIMIT_BACKEND"}
+    env["XDG_CACHE_HOME"] = cache
     out = subprocess.run(
         [sys.executable, "-m", "bench._overhead_worker", json.dumps(settings)],
         capture_output=True,
         text=True,
         check=True,
         timeout=300,
+        env=env,
     ).stdout
     return float(json.loads(out.strip().splitlines()[-1])["cpu_us_per_call"])
 
@@ -56,21 +60,23 @@ def cpu_rows(calls: int = 400, rounds: int = 5) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp, EmulatorProcess(rate_limit=None) as emu:
         sqlite = f"sqlite://{Path(tmp) / 'ratelimit.sqlite3'}"
         for mode, bare, ours in (
-            ("sync", "httpx", "client"),
-            ("async", "async-httpx", "async-client"),
+            ("sync", "httpx", "TowerClient"),
+            ("async", "async-httpx", "AsyncTowerClient"),
         ):
             variants = {
                 f"bare httpx ({mode})": (bare, ""),
-                f"{'Async' if mode == 'async' else ''}TowerClient, memory://": (ours, "memory://"),
-                f"{'Async' if mode == 'async' else ''}TowerClient, default host-wide": (
+                f"{ours}, memory://": (ours, "memory://"),
+                f"{ours}, default (file://, host-wide)": (ours, ""),
+                f"{ours}, sqlite:///path (host-wide)": (ours, sqlite),
+                f"{ours}, reference: one bare SQLite write": (
                     ours,
-                    sqlite,
+                    f"reference:{Path(tmp) / f'reference-{mode}.sqlite3'}",
                 ),
             }
             samples: dict[str, list[float]] = {name: [] for name in variants}
             for _ in range(rounds):
                 for name, (kind, backend) in variants.items():
-                    samples[name].append(_cpu_once(emu, kind, backend, calls))
+                    samples[name].append(_cpu_once(emu, kind, backend, calls, tmp))
             base = min(samples[f"bare httpx ({mode})"])
             for name, values in samples.items():
                 rows.append(
