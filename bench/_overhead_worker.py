@@ -30,16 +30,27 @@ def _backend(settings: dict[str, Any]) -> str | None:
     return store.url
 
 
+def _httpx_options(settings: dict[str, Any]) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {settings['token']}", "Accept": "application/json"}
+    return {"base_url": settings["url"], "headers": headers, "timeout": 30.0}
+
+
+def _client_options(settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "api_url": settings["url"],
+        "token": settings["token"],
+        "rate_limit": 20,
+        "rate_limit_window": 0.001,  # the limiter does its full work without pausing the loop
+        "rate_limit_backend": _backend(settings),
+    }
+
+
 def _sync(settings: dict[str, Any]) -> float:
-    calls, url, token = settings["calls"], settings["url"], settings["token"]
+    calls = settings["calls"]
     if settings["kind"] == "httpx":
         import httpx
 
-        http = httpx.Client(
-            base_url=url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=30.0,
-        )
+        http = httpx.Client(**_httpx_options(settings))
 
         def one() -> Any:
             response = http.get("/user-info")
@@ -48,13 +59,7 @@ def _sync(settings: dict[str, Any]) -> float:
     else:
         from nftower import TowerClient
 
-        client = TowerClient(
-            url,
-            token,
-            rate_limit=20,
-            rate_limit_window=0.001,  # the limiter does its full work without pausing the loop
-            rate_limit_backend=_backend(settings),
-        )
+        client = TowerClient(**_client_options(settings))
 
         def one() -> Any:
             return client.user_info()
@@ -68,15 +73,11 @@ def _sync(settings: dict[str, Any]) -> float:
 
 
 async def _async(settings: dict[str, Any]) -> float:
-    calls, url, token = settings["calls"], settings["url"], settings["token"]
+    calls = settings["calls"]
     if settings["kind"] == "async-httpx":
         import httpx
 
-        http = httpx.AsyncClient(
-            base_url=url,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=30.0,
-        )
+        http = httpx.AsyncClient(**_httpx_options(settings))
 
         async def one() -> Any:
             response = await http.get("/user-info")
@@ -85,13 +86,7 @@ async def _async(settings: dict[str, Any]) -> float:
     else:
         from nftower import AsyncTowerClient
 
-        client = AsyncTowerClient(
-            url,
-            token,
-            rate_limit=20,
-            rate_limit_window=0.001,  # the limiter does its full work without pausing the loop
-            rate_limit_backend=_backend(settings),
-        )
+        client = AsyncTowerClient(**_client_options(settings))
 
         async def one() -> Any:
             return await client.user_info()

@@ -16,6 +16,11 @@ from ._emulator import EmulatorProcess
 ROOT = Path(__file__).resolve().parent.parent
 AIRFLOW_PYTHON = ROOT / ".venvs" / "airflow" / "bin" / "python"
 REPEATS = 5
+#: Calls before the measured ones: the client's cost per call settles after about 150 calls
+#: (bare httpx's after about 50), so fewer would charge the client for its warm-up.
+WARMUP = 200
+#: Fresh processes per variant; the fastest one estimates the variant's own cost.
+ROUNDS = 7
 
 OURS = ("nftower_airflow.operators", "nftower_airflow.sensors")
 DBT = ("airflow.providers.dbt.cloud.operators.dbt", "airflow.providers.dbt.cloud.sensors.dbt")
@@ -30,6 +35,14 @@ print(time.perf_counter() - started)
 """
 
 
+def _last_line(command: list[str], env: dict[str, str]) -> str:
+    """The last line a bounded child process prints."""
+    out = subprocess.run(
+        command, capture_output=True, text=True, check=True, timeout=300, env=env
+    ).stdout
+    return out.strip().splitlines()[-1]
+
+
 def _cpu_once(emu: EmulatorProcess, kind: str, backend: str, calls: int, cache: str) -> float:
     settings = {
         "kind": kind,
@@ -37,23 +50,16 @@ def _cpu_once(emu: EmulatorProcess, kind: str, backend: str, calls: int, cache: 
         "token": emu.token,
         "backend": backend,
         "calls": calls,
-        "warmup": 30,
+        "warmup": WARMUP,
     }
     # No backend named: the default, in a cache directory of the benchmark's own.
     env = {k: v for k, v in os.environ.items() if k != "NFTOWER_RATE_LIMIT_BACKEND"}
     env["XDG_CACHE_HOME"] = cache
-    out = subprocess.run(
-        [sys.executable, "-m", "bench._overhead_worker", json.dumps(settings)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-        env=env,
-    ).stdout
-    return float(json.loads(out.strip().splitlines()[-1])["cpu_us_per_call"])
+    command = [sys.executable, "-m", "bench._overhead_worker", json.dumps(settings)]
+    return float(json.loads(_last_line(command, env))["cpu_us_per_call"])
 
 
-def cpu_rows(calls: int = 400, rounds: int = 5) -> list[dict[str, Any]]:
+def cpu_rows(calls: int = 400, rounds: int = ROUNDS) -> list[dict[str, Any]]:
     """Fresh processes, interleaved so load changes hit every variant alike; the minimum of
     ``rounds`` runs estimates each variant's own cost."""
     rows: list[dict[str, Any]] = []
@@ -95,15 +101,7 @@ def _import_seconds(python: Path, modules: tuple[str, ...]) -> float:
     env = dict(os.environ, AIRFLOW_HOME=tempfile.mkdtemp(prefix="nftower-bench-airflow-"))
     samples = []
     for _ in range(REPEATS):
-        out = subprocess.run(
-            [str(python), "-c", _IMPORT_TIMER, *modules],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=300,
-            env=env,
-        ).stdout
-        samples.append(float(out.strip().splitlines()[-1]))
+        samples.append(float(_last_line([str(python), "-c", _IMPORT_TIMER, *modules], env)))
     return statistics.median(samples)
 
 
@@ -139,7 +137,8 @@ def import_rows(dbt_python: str | None) -> tuple[list[dict[str, Any]], list[str]
 def run(calls: int = 400, dbt_python: str | None = None) -> dict[str, Any]:
     rows = cpu_rows(calls)
     imports, notes = import_rows(dbt_python)
-    return {"cpu": rows, "imports": imports, "notes": notes}
+    method = {"calls": calls, "warmup": WARMUP, "rounds": ROUNDS, "imports": REPEATS}
+    return {"cpu": rows, "imports": imports, "notes": notes, "method": method}
 
 
 def carry_over_dbt(previous: dict[str, Any], current: dict[str, Any]) -> None:
