@@ -199,7 +199,7 @@ def _overhead_findings(data: dict[str, Any]) -> str:
             )
             if f"{client}, {name}" in cpu
         }
-        said = ", ".join(f"{label} {value:+d} µs" for label, value in extra.items())
+        said = ", ".join(f"{label} {value:+d}\u00a0µs" for label, value in extra.items())
         lines.append(f"`{client}` per call, over `memory://`: {said}.")
     first = (
         "The client parses every response into pydantic models and holds a limiter slot per "
@@ -210,8 +210,8 @@ def _overhead_findings(data: dict[str, Any]) -> str:
         "One SQLite write transaction per call costs more CPU than the whole host-wide file "
         "store (a POSIX record lock and an in-place read and write through a memory map), which "
         "is why the default is that file and SQLite is `sqlite:///path`. At Tower's 20 calls/s "
-        "the difference is well under 1 ms of CPU per second; the ratio only shows on loopback, "
-        "where a bare call is cheap."
+        "the difference is well under 1\u00a0ms of CPU per second; the ratio only shows on "
+        "loopback, where a bare call is cheap."
     )
     return "- " + _bullet(first) + "\n- " + _bullet(second)
 
@@ -265,7 +265,7 @@ NFTOWER_BENCH_DBT_PYTHON=/tmp/dbt-env/bin/python make bench
 ```
 
 Without it the previous dbt figure is kept. Every benchmark is bounded: at most 8 processes x
-100 calls, 1,000 runs, about ten minutes in all.
+100 calls, 1,000 runs, about 13 minutes in all.
 
 ## 1. Rate limit compliance
 
