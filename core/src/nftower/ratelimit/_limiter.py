@@ -195,31 +195,42 @@ class RateLimiter:
         return self.window + (self.margin if ticket else max(self.margin, ADMISSION_MARGIN))
 
     def _step(self, ticket: str | None, hold: float) -> tuple[float, RateLimitBackend]:
-        if (pause := self._paused_until - time.monotonic()) > 0:
-            return pause, self._fallback
         span = self._span(ticket)
-        if self._use_shared():
-            try:
-                wait = self.backend.acquire(self.key, self.limit, span, ticket, hold)
-            except Exception as exc:
-                self._backend_failed(exc)
-            else:
-                self._backend_ok()
-                return wait, self.backend
-        return self._fallback.acquire(self.key, self.limit, span, ticket, hold), self._fallback
+        if (local := self._without_backend(span, ticket, hold)) is not None:
+            return local
+        try:
+            wait = self.backend.acquire(self.key, self.limit, span, ticket, hold)
+        except Exception as exc:
+            return self._after_failure(exc, span, ticket, hold)
+        self._backend_ok()
+        return wait, self.backend
 
     async def _astep(self, ticket: str | None, hold: float) -> tuple[float, RateLimitBackend]:
+        span = self._span(ticket)
+        if (local := self._without_backend(span, ticket, hold)) is not None:
+            return local
+        try:
+            wait = await self.backend.aacquire(self.key, self.limit, span, ticket, hold)
+        except Exception as exc:
+            return self._after_failure(exc, span, ticket, hold)
+        self._backend_ok()
+        return wait, self.backend
+
+    def _without_backend(
+        self, span: float, ticket: str | None, hold: float
+    ) -> tuple[float, RateLimitBackend] | None:
+        """The step's answer when the shared backend is not asked: a pause after a 429, or
+        the in-process log while the backend is down; ``None`` to ask the backend."""
         if (pause := self._paused_until - time.monotonic()) > 0:
             return pause, self._fallback
-        span = self._span(ticket)
-        if self._use_shared():
-            try:
-                wait = await self.backend.aacquire(self.key, self.limit, span, ticket, hold)
-            except Exception as exc:
-                self._backend_failed(exc)
-            else:
-                self._backend_ok()
-                return wait, self.backend
+        if self._in_fallback and time.monotonic() < self._retry_at:
+            return self._fallback.acquire(self.key, self.limit, span, ticket, hold), self._fallback
+        return None
+
+    def _after_failure(
+        self, exc: Exception, span: float, ticket: str | None, hold: float
+    ) -> tuple[float, RateLimitBackend]:
+        self._backend_failed(exc)
         return self._fallback.acquire(self.key, self.limit, span, ticket, hold), self._fallback
 
     def _release(self, backend: RateLimitBackend, ticket: str) -> None:
@@ -235,9 +246,6 @@ class RateLimiter:
             self._backend_failed(exc)
 
     # -- fallback and counters --------------------------------------------------------------
-
-    def _use_shared(self) -> bool:
-        return not self._in_fallback or time.monotonic() >= self._retry_at
 
     def _backend_failed(self, exc: Exception) -> None:
         with self._lock:
