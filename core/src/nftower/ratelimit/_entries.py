@@ -9,7 +9,16 @@ from collections.abc import Callable
 
 from ._window import Entry, admit, release
 
-__all__ = ["ENTRY", "Change", "Log", "admission", "decode", "encode", "ending", "ticket_bytes"]
+__all__ = [
+    "ENTRY",
+    "Change",
+    "Log",
+    "admit_step",
+    "decode",
+    "encode",
+    "release_step",
+    "ticket_bytes",
+]
 
 TICKET_SIZE = 16
 #: One entry: its time (float64) and the call's ticket (zeros: none).
@@ -55,14 +64,14 @@ def encode(log: Log) -> bytes:
 Change = Callable[[Log], tuple[Log, float]]
 
 
-def admission(limit: int, window: float, ticket: str | None, hold: float) -> Change:
+def admit_step(limit: int, window: float, ticket: str | None, hold: float) -> Change:
     """Admit one call if fewer than ``limit`` count (see :func:`~._window.admit`)."""
     mine = ticket_bytes(ticket) if ticket else None
     # time.time() runs under the store's lock, so admissions are ordered in time.
     return lambda log: admit(log, time.time(), limit, window, mine, hold)
 
 
-def ending(ticket: str) -> Change:
+def release_step(ticket: str) -> Change:
     """Date the call ``ticket`` now: its response has arrived."""
     ended = {ticket_bytes(ticket): time.time()}
     return lambda log: (release(log, ended), 0.0)

@@ -18,9 +18,9 @@ from typing import NamedTuple
 import platformdirs
 
 from .._exceptions import TowerConfigError
-from ._entries import ENTRY, Log, decode, encode, ticket_bytes
+from ._entries import ENTRY, Log, admit_step, decode, encode, ticket_bytes
 from ._releases import PendingReleases
-from ._window import admit, release
+from ._window import release
 
 try:
     import fcntl
@@ -250,9 +250,7 @@ class FileBackend:
                 capacity,
                 capacity,
             )
-        mine = ticket_bytes(ticket) if ticket else None
-        # time.time() is read under the lock, so admissions are ordered in time.
-        return admit(log, time.time(), min(limit, capacity), window, mine, hold)
+        return admit_step(min(limit, capacity), window, ticket, hold)(log)
 
     # -- the file and its records -------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 import platformdirs
 
-from ._entries import Change, Log, admission, decode, encode, ending
+from ._entries import Change, Log, admit_step, decode, encode, release_step
 
 __all__ = ["SQLiteBackend", "default_sqlite_path"]
 
@@ -173,18 +173,18 @@ class SQLiteBackend:
     def acquire(
         self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
     ) -> float:
-        return self._write(key, admission(limit, window, ticket, hold))
+        return self._write(key, admit_step(limit, window, ticket, hold))
 
     def release(self, key: str, ticket: str) -> None:
-        self._write(key, ending(ticket))
+        self._write(key, release_step(ticket))
 
     async def aacquire(
         self, key: str, limit: int, window: float, ticket: str | None = None, hold: float = 0.0
     ) -> float:
-        return await self._awrite(key, admission(limit, window, ticket, hold))
+        return await self._awrite(key, admit_step(limit, window, ticket, hold))
 
     async def arelease(self, key: str, ticket: str) -> None:
-        await self._awrite(key, ending(ticket))
+        await self._awrite(key, release_step(ticket))
 
     def _write(self, key: str, change: Change) -> float:
         with self._blocking.lock:
