@@ -18,7 +18,7 @@ from nftower.ratelimit import (
     default_file_path,
 )
 from nftower.ratelimit._entries import ENTRY
-from nftower.ratelimit._file import MIN_CAPACITY, RECORD
+from nftower.ratelimit._locked_file import MIN_CAPACITY, RECORD
 
 TEXT = (Path(__file__).resolve().parents[2] / "docs" / "rate-limiting.md").read_text()
 KINDS = {

@@ -5,6 +5,7 @@ test_ratelimit_processes.py."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import signal
@@ -57,6 +58,15 @@ def file_records(path: Path) -> list[tuple[int, bytes, int, int, float]]:
         records.append((offset, digest, capacity, count, used))
         offset += RECORD.size + capacity * ENTRY.size
     return records
+
+
+def rewrite_record(path: Path, index: int = 0, **changes: float) -> None:
+    """Change fields (``count``, ``used``) of a record's header in the file."""
+    offset, digest, capacity, count, used = file_records(path)[index]
+    fields = {"count": count, "used": used} | changes
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        handle.write(RECORD.pack(digest, capacity, int(fields["count"]), fields["used"]))
 
 
 def file_logs(path: Path) -> Logs:
@@ -220,26 +230,11 @@ def test_a_torn_entry_is_left_out(store: str, tmp_path: Path) -> None:
             (log,) = conn.execute("SELECT log FROM windows").fetchone()
             conn.execute("UPDATE windows SET log = ?", (log + b"\x00\xff",))
     else:
-        offset, digest, capacity, count, used = file_records(path)[0]
-        with path.open("r+b") as handle:  # one entry and a half, as after a crash mid-write
-            handle.seek(offset)
-            handle.write(RECORD.pack(digest, capacity, count + 1, used))
+        _, _, _, count, _ = file_records(path)[0]
+        rewrite_record(path, count=count + 1)  # an entry too many, as after a crash
     assert backend.acquire("k", 2, 30.0) == 0.0
     assert backend.acquire("k", 2, 30.0) > 0
     backend.close()
-
-
-def test_sqlite_forgets_keys_unused_for_a_day(tmp_path: Path) -> None:
-    path = tmp_path / "rl.sqlite3"
-    backend = SQLiteBackend(path)
-    backend.acquire("old-token", 5, 1.0)
-    backend.close()
-    with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute("UPDATE windows SET used = used - 2 * 86400")
-    backend = SQLiteBackend(path)  # a process opening the file removes them
-    backend.acquire("other-token", 5, 1.0)
-    backend.close()
-    assert list(sqlite_logs(path)) == ["other-token"]
 
 
 def test_sqlite_errors_computing_a_log_surface_as_themselves(tmp_path: Path) -> None:
@@ -250,23 +245,31 @@ def test_sqlite_errors_computing_a_log_surface_as_themselves(tmp_path: Path) -> 
     backend.close()
 
 
-def test_file_gives_the_record_of_a_key_unused_for_a_day_to_a_new_key(tmp_path: Path) -> None:
-    path = tmp_path / "rl.bin"
-    backend = FileBackend(path)
+def age_every_key(store: str, path: Path, seconds: float) -> None:
+    """Make every key of the store look unused for ``seconds`` more."""
+    if store == "sqlite":
+        with closing(sqlite3.connect(path)) as conn, conn:
+            conn.execute("UPDATE windows SET used = used - ?", (seconds,))
+    else:
+        for index, (_, _, _, _, used) in enumerate(file_records(path)):
+            rewrite_record(path, index, used=used - seconds)
+
+
+def test_keys_unused_for_a_day_make_room_for_new_ones(store: str, tmp_path: Path) -> None:
+    path = tmp_path / "rl"
+    backend = make(store, path)
     backend.acquire("old-token", 5, 1.0)
     backend.close()
-    offset, digest, capacity, count, used = file_records(path)[0]
-    with path.open("r+b") as handle:
-        handle.seek(offset)
-        handle.write(RECORD.pack(digest, capacity, count, used - 2 * 86400))
-    backend = FileBackend(path)
-    backend.acquire("new-token", 5, 1.0)
+    age_every_key(store, path, 2 * 86400)
+    backend = make(store, path)  # SQLite forgets them when a process opens the file
+    backend.acquire("new-token", 5, 1.0)  # the file gives the old record to the new key
     backend.acquire("newer-token", 5, 1.0)  # nothing stale left: a record of its own
     backend.close()
-    records = file_records(path)
-    assert [r[0] for r in records][:1] == [offset]
-    assert len(records) == 2
-    assert len(path.read_bytes()) == HEADER + 2 * (RECORD.size + 256 * ENTRY.size)
+    named = {"new-token", "newer-token"}
+    if store == "file":
+        named = {hashlib.sha256(key.encode()).hexdigest() for key in named}
+        assert path.stat().st_size == HEADER + 2 * (RECORD.size + 256 * ENTRY.size)
+    assert set(STORES[store][2](path)) == named
 
 
 def test_file_of_another_kind_is_refused_not_overwritten(
@@ -305,7 +308,7 @@ def test_file_works_in_a_child_forked_while_a_thread_was_using_it(tmp_path: Path
     backend = FileBackend(tmp_path / "rl.bin")
     backend.acquire("k", 5, 30.0, ticket="parent", hold=60.0)
     backend.release("k", "parent")  # noted, not written yet
-    with backend._lock:  # as if another thread were inside acquire() at fork()
+    with backend._file().lock:  # as if another thread were inside acquire() at fork()
         pid = os.fork()
         if pid == 0:  # the child: no thread holds the lock here
             admitted = backend.acquire("k", 5, 30.0) == 0.0
@@ -322,3 +325,17 @@ def test_file_works_in_a_child_forked_while_a_thread_was_using_it(tmp_path: Path
     [log] = file_logs(tmp_path / "rl.bin").values()
     assert [ticket for _, ticket in log] == [None, None]
     backend.close()
+
+
+def test_backends_of_one_file_share_its_descriptor_and_locks(tmp_path: Path) -> None:
+    # POSIX record locks belong to the process: two descriptors would not exclude each other,
+    # and closing one would drop the locks taken through the other.
+    first, second = FileBackend(tmp_path / "rl.bin"), FileBackend(tmp_path / "." / "rl.bin")
+    handle = first._file()
+    assert second._file() is handle
+    assert first.acquire("k", 2, 30.0) == 0.0
+    first.close()
+    assert second.acquire("k", 2, 30.0) == 0.0  # still open for the other one
+    assert second.acquire("k", 2, 30.0) > 0  # and it sees the first one's call
+    second.close()  # the last one closes the file
+    assert FileBackend(tmp_path / "rl.bin")._file() is not handle

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 
 __all__ = ["FLUSH_DELAY", "PendingReleases"]
@@ -40,6 +42,7 @@ class PendingReleases:
         self._thread: threading.Thread | None = None
         self._stopped = False
         self._exit_hook = False
+        _ALL.add(self)
 
     def add(self, key: str, ticket: bytes, at: float) -> None:
         """Note that call ``ticket`` of ``key`` ended at ``at``."""
@@ -91,3 +94,15 @@ class PendingReleases:
                     return
             if idle == 0:
                 self._flush()
+
+
+_ALL: weakref.WeakSet[PendingReleases] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for releases in _ALL:
+        releases.forked()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
