@@ -121,3 +121,36 @@ def test_client_config_and_explicit_options(tower_emulator: TowerEmulator) -> No
         assert client.config.workspace == tower_emulator.workspace_id
         assert "secret" not in repr(client)
         assert tower_emulator.token not in repr(client)
+
+
+@pytest.mark.parametrize(
+    ("option", "configured", "explicit"),
+    [
+        ("timeout", 12.0, 30.0),
+        ("max_retries", 1, 5),
+        ("rate_limit", 5, 20),
+        ("rate_limit_window", 2.0, 1.0),
+        ("accept_version", "2", "1"),
+        ("ui_url", "https://ui.example.org", None),
+        ("user_agent", "dag/1", None),
+        ("rate_limit_backend", "memory://", None),
+    ],
+)
+def test_an_explicit_option_wins_over_the_config_even_when_it_is_the_default(
+    option: str, configured: object, explicit: object
+) -> None:
+    cfg = TowerConfig(token="t", **{option: configured})
+    with TowerClient(config=cfg, **{option: explicit}) as client:
+        assert getattr(client.config, option) == explicit
+    with TowerClient(config=cfg) as client:  # left out: the config's value
+        assert getattr(client.config, option) == configured
+
+
+def test_not_given_is_one_value_that_pickles_by_name() -> None:
+    import pickle
+
+    from nftower._config import NOT_GIVEN, NotGiven
+
+    assert pickle.loads(pickle.dumps(NOT_GIVEN)) is NOT_GIVEN is NotGiven()
+    assert repr(NOT_GIVEN) == "NOT_GIVEN"
+    assert not NOT_GIVEN

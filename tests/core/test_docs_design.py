@@ -64,6 +64,11 @@ def test_the_constructor_is_written_as_it_is(client: type[Any]) -> None:
     assert f"({block})" == written(inspect.signature(client.__init__), drop_first=True)
 
 
+def test_the_config_defaults_are_written_as_they_are() -> None:
+    block = squeeze(found(r"\nTowerConfig(\(\*, token.*?\))\n"))
+    assert block == written(inspect.signature(nftower.TowerConfig), drop_first=False)
+
+
 @pytest.mark.parametrize(
     ("written_as", "function"),
     [

@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar, cast
 import httpx
 
 from ._api_errors import api_error
-from ._config import DEFAULT_MAX_RETRIES, DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_WINDOW, TowerConfig
+from ._config import NOT_GIVEN, NotGiven, TowerConfig, given
 from ._endpoints import Call
 from ._exceptions import (
     LaunchOutcomeUnknownError,
@@ -51,16 +51,6 @@ TransportT = TypeVar("TransportT")
 HttpT = TypeVar("HttpT", bound="httpx.Client | httpx.AsyncClient")
 
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_OPTION_DEFAULTS: dict[str, Any] = {
-    "timeout": 30.0,
-    "max_retries": DEFAULT_MAX_RETRIES,
-    "rate_limit": DEFAULT_RATE_LIMIT,
-    "rate_limit_window": DEFAULT_RATE_LIMIT_WINDOW,
-    "rate_limit_backend": None,
-    "accept_version": "1",
-    "ui_url": None,
-    "user_agent": None,
-}
 _FLOW_RESULT = re.compile(r"(?P<kind>Flow|Listing)\[(?P<inner>.*)\]")
 
 
@@ -118,22 +108,19 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
         token: str | None = None,
         workspace: int | str | None = None,
         *,
-        timeout: float = 30.0,
-        max_retries: int = 5,
-        rate_limit: int = 20,
-        rate_limit_window: float = 1.0,
-        rate_limit_backend: str | None = None,
-        accept_version: str = "1",
-        ui_url: str | None = None,
-        user_agent: str | None = None,
+        timeout: float | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        rate_limit: int | NotGiven = NOT_GIVEN,
+        rate_limit_window: float | NotGiven = NOT_GIVEN,
+        rate_limit_backend: str | NotGiven | None = NOT_GIVEN,
+        accept_version: str | NotGiven = NOT_GIVEN,
+        ui_url: str | NotGiven | None = NOT_GIVEN,
+        user_agent: str | NotGiven | None = NOT_GIVEN,
         transport: TransportT | None = None,
         config: TowerConfig | None = None,
     ) -> None:
-        self._setup(
-            config,
-            api_url=api_url,
-            token=token,
-            workspace=workspace,
+        identity = {"api_url": api_url, "token": token, "workspace": workspace}
+        options = given(
             timeout=timeout,
             max_retries=max_retries,
             rate_limit=rate_limit,
@@ -143,6 +130,7 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
             ui_url=ui_url,
             user_agent=user_agent,
         )
+        self._setup(config, {k: v for k, v in identity.items() if v is not None}, options)
         self._http = self._open(transport)
 
     def _open(self, transport: TransportT | None) -> HttpT:
@@ -153,15 +141,15 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
         cfg = self._config
         return {"base_url": cfg.api_url, "headers": self._headers(), "timeout": cfg.timeout}
 
-    def _setup(self, config: TowerConfig | None, **options: Any) -> None:
-        identity = {key: options.pop(key) for key in ("api_url", "token", "workspace")}
+    def _setup(
+        self, config: TowerConfig | None, identity: dict[str, Any], options: dict[str, Any]
+    ) -> None:
+        """The configuration: ``config`` (else the environment) with every option that was
+        given on top; ``None`` for ``api_url`` / ``token`` / ``workspace`` means not given."""
         if config is None:
             self._config = TowerConfig.from_env(**identity, **options)
         else:
-            changes = {key: value for key, value in identity.items() if value is not None}
-            changes.update(
-                (key, value) for key, value in options.items() if value != _OPTION_DEFAULTS[key]
-            )
+            changes = {**identity, **options}
             self._config = config.replace(**changes) if changes else config
         cfg = self._config
         self._limiter = get_limiter(

@@ -47,7 +47,8 @@ class TowerClient(BaseTowerClient[httpx.BaseTransport, httpx.Client]):
 
     Arguments default to ``TOWER_API_ENDPOINT``, ``TOWER_ACCESS_TOKEN`` and ``TOWER_WORKSPACE_ID``;
     ``workspace`` is an id or ``"org/workspace"``. ``config=`` takes a ready
-    :class:`TowerConfig` (other arguments that differ from their defaults override it).
+    :class:`TowerConfig`; every other argument given wins over it (options left out are
+    ``NOT_GIVEN``: the config's value, else :class:`TowerConfig`'s default).
 
     Example (against the bundled emulator):
         >>> from nftower.testing import TowerEmulator

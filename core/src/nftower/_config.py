@@ -27,7 +27,10 @@ __all__ = [
     "ENV_RATE_LIMIT_BACKEND",
     "ENV_TOKEN",
     "ENV_WORKSPACE",
+    "NOT_GIVEN",
+    "NotGiven",
     "TowerConfig",
+    "given",
 ]
 
 DEFAULT_API_URL = "https://api.cloud.seqera.io"
@@ -41,6 +44,50 @@ ENV_API_ENDPOINT = "TOWER_API_ENDPOINT"
 ENV_TOKEN = "TOWER_ACCESS_TOKEN"
 ENV_WORKSPACE = "TOWER_WORKSPACE_ID"
 ENV_RATE_LIMIT_BACKEND = "NFTOWER_RATE_LIMIT_BACKEND"
+
+
+class NotGiven:
+    """The type of :data:`NOT_GIVEN`: an argument the caller left out.
+
+    ``None`` cannot mark that, because ``None`` is a value some options take (``ui_url=None``:
+    derive the UI from the API URL). A client option that is ``NOT_GIVEN`` keeps the value of
+    ``config=`` (or the default of :class:`TowerConfig`); any other value, ``None`` included,
+    wins.
+
+    Example:
+        >>> NOT_GIVEN, bool(NOT_GIVEN), NotGiven() is NOT_GIVEN
+        (NOT_GIVEN, False, True)
+    """
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __reduce__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
+
+
+def given(**options: Any) -> dict[str, Any]:
+    """The options the caller passed (those that are not :data:`NOT_GIVEN`).
+
+    Example:
+        >>> given(timeout=NOT_GIVEN, ui_url=None, max_retries=2)
+        {'ui_url': None, 'max_retries': 2}
+    """
+    return {key: value for key, value in options.items() if value is not NOT_GIVEN}
+
 
 _WORKSPACE_NAME = re.compile(r"^(?P<org>[^/\s]+)/(?P<workspace>[^/\s]+)$")
 
