@@ -11,7 +11,10 @@ import nftower
 import pytest
 
 #: Modules that ``import nftower`` and the pytest plugin must not load.
-HEAVY = ("httpx", "pydantic", "yaml", "starlette", "uvicorn", "nftower._client", "nftower._models")
+HEAVY = (
+    "httpx", "pydantic", "yaml", "starlette", "uvicorn", "click", "rich", "nftower._client",
+    "nftower._models", "nftower.cli",
+)  # fmt: skip
 
 
 def _loaded_after(statement: str) -> list[str]:

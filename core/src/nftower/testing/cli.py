@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from types import FrameType
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="nftower-emulator",
+        prog=prog,
         description="Serve a local Nextflow Tower (Seqera Platform) API emulator.",
     )
     parser.add_argument(
@@ -53,9 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``nftower-emulator`` script."""
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "nftower-emulator") -> int:
+    """Entry point of the ``nftower-emulator`` script (and of ``nftower emulator``)."""
+    args = _parser(prog).parse_args(argv)
     try:
         from nftower.testing import TowerEmulator
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
