@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -139,12 +140,17 @@ def test_ensure_run_recovers_from_an_unknown_launch_outcome(
 
 
 def test_ensure_run_reraises_when_the_run_cannot_be_found(
-    tower: Any, tower_emulator: TowerEmulator
+    tower: Any, tower_emulator: TowerEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("NFTOWER_LAUNCH_GRACE", "1.5")
     tower_emulator.inject("drop_before", method="POST", path=r"^/workflow/launch$")
+    started = time.monotonic()
     with pytest.raises(LaunchOutcomeUnknownError):
         tower.ensure_run("hello", run_name="lost")
+    assert 1.0 <= time.monotonic() - started < 10
     assert tower_emulator.launches == []
+    looks = [r for r in tower_emulator.requests if r.method == "GET" and r.path == "/workflow"]
+    assert len(looks) >= 2  # looked for the run during the grace, not once
 
 
 class RefuseFirstLaunches(httpx.BaseTransport, httpx.AsyncBaseTransport):

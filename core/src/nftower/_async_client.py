@@ -6,6 +6,7 @@ The twin of ``TowerClient`` with the same methods and arguments; only the I/O di
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from asyncio import sleep
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -17,7 +18,7 @@ import httpx
 
 from . import _operations as ops
 from ._base_client import BaseTowerClient, IOStep, Send, as_method
-from ._flows import Emit, Flow, FlowContext, Listing, Notify, Sleep
+from ._flows import Emit, Flow, FlowContext, Listing, Notify, Shared, Sleep
 
 __all__ = ["AsyncTowerClient"]
 
@@ -91,6 +92,8 @@ class AsyncTowerClient(BaseTowerClient[httpx.AsyncBaseTransport, httpx.AsyncClie
             result = step.callback(step.workflow)
             if inspect.isawaitable(result):
                 await result
+        elif isinstance(step, Shared):
+            return await asyncio.to_thread(step.action, self._records())
         elif isinstance(step, Send):
             async with self._limiter.aslot():  # the call counts as in flight until it returns
                 started = perf_counter()

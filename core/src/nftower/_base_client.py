@@ -34,12 +34,13 @@ from ._exceptions import (
     TowerError,
     TowerTimeoutError,
 )
-from ._flows import Emit, Flow, FlowContext, Notify, Sleep
+from ._flows import Emit, Flow, FlowContext, Notify, Shared, Sleep
 from ._models import Workflow
 from ._reports import run_url
 from ._retry import decide, parse_retry_after
 from ._version import __version__
 from .ratelimit import RateLimiter, get_limiter
+from .ratelimit._records import SharedRecords, records_for
 
 __all__ = ["BaseTowerClient", "IOStep", "Send", "as_method", "logger"]
 
@@ -62,7 +63,7 @@ class Send:
 
 
 #: What a driver does: the I/O left once :meth:`BaseTowerClient._steps` has handled the calls.
-IOStep = Send | Sleep | Notify | Emit[Any]
+IOStep = Send | Sleep | Notify | Emit[Any] | Shared
 
 
 def default_user_agent(extra: str | None = None) -> str:
@@ -160,6 +161,10 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
             backend=cfg.rate_limit_backend,
         )
         self._ctx = FlowContext(cfg)
+
+    def _records(self) -> SharedRecords:
+        """The shared records (leases, launches in flight) kept next to the limiter's windows."""
+        return records_for(self._limiter.backend)
 
     @property
     def config(self) -> TowerConfig:

@@ -16,7 +16,7 @@ import httpx
 
 from . import _operations as ops
 from ._base_client import BaseTowerClient, IOStep, Send, as_method
-from ._flows import Emit, Flow, FlowContext, Listing, Notify, Sleep
+from ._flows import Emit, Flow, FlowContext, Listing, Notify, Shared, Sleep
 
 __all__ = ["TowerClient"]
 
@@ -87,6 +87,8 @@ class TowerClient(BaseTowerClient[httpx.BaseTransport, httpx.Client]):
             sleep(step.seconds)
         elif isinstance(step, Notify):
             step.callback(step.workflow)
+        elif isinstance(step, Shared):
+            return step.action(self._records())
         elif isinstance(step, Send):
             with self._limiter.slot():  # the call counts as in flight until it returns
                 started = perf_counter()

@@ -38,7 +38,7 @@ from ._exceptions import NotFoundError, TowerConfigError
 from ._models import Workflow
 from ._resources import Pipeline, UserInfo, Workspace
 
-__all__ = ["Emit", "Flow", "FlowContext", "Listing", "Notify", "Sleep"]
+__all__ = ["Emit", "Flow", "FlowContext", "Listing", "Notify", "Shared", "Sleep"]
 
 logger = logging.getLogger("nftower")
 T = TypeVar("T")
@@ -66,11 +66,20 @@ class Notify:
     workflow: Workflow
 
 
-Step = Call | Sleep | Emit[Any] | Notify
+@dataclass(frozen=True)
+class Shared:
+    """Run ``action`` on the client's shared records (leases, launches in flight: see
+    :mod:`nftower._run_lease`); answered with its result. The async client runs it in a
+    worker thread."""
+
+    action: Callable[[Any], Any]
+
+
+Step = Call | Sleep | Emit[Any] | Notify | Shared
 #: A flow: yields steps, gets each one's result back, returns its own result.
 Flow = Generator[Step, Any, T]
 #: A lazy listing: a flow that emits items of type ``T``.
-Listing = Generator[Call | Sleep | Notify | Emit[T], Any, None]
+Listing = Generator[Call | Sleep | Notify | Shared | Emit[T], Any, None]
 
 
 @dataclass

@@ -5,6 +5,7 @@ relaunch / resume, and ``ensure_run`` (the one place that prevents duplicate lau
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
@@ -23,6 +24,7 @@ from ._flows import (
 from ._launch_options import KNOWN_LAUNCH_FIELDS, LaunchOptions, dump_params, parse_params_text
 from ._models import Label, Workflow
 from ._resources import ComputeEnv, RunHandle
+from ._run_lease import Lease, holding_lease, launch_grace
 from ._runname import RELAUNCH_SUFFIX_ROOM, check_run_name
 
 __all__ = ["LaunchOptions", "build_request", "ensure_run", "launch", "relaunch"]
@@ -237,9 +239,31 @@ def ensure_run(
     resume_failed: bool,
     opts: LaunchOptions,
 ) -> Flow[RunHandle]:
-    """Reattach to, resume, relaunch or launch the run called ``run_name``; never a duplicate."""
+    """Reattach to, resume, relaunch or launch the run called ``run_name``; never a duplicate.
+
+    Holds the lease on the run name meanwhile, and waits for a launch still in flight (see
+    :mod:`nftower._run_lease`).
+    """
     check_run_name(run_name, room=RELAUNCH_SUFFIX_ROOM)
-    runs = yield from find_runs(ctx, run_name, attempts=True)
+    ws = yield from workspace_id(ctx)
+    lease = Lease(ctx, ws, run_name)
+    return (
+        yield from holding_lease(
+            lease, _ensure(ctx, lease, pipeline, run_name, resume_failed=resume_failed, opts=opts)
+        )
+    )
+
+
+def _ensure(
+    ctx: FlowContext,
+    lease: Lease,
+    pipeline: str | int,
+    run_name: str,
+    *,
+    resume_failed: bool,
+    opts: LaunchOptions,
+) -> Flow[RunHandle]:
+    runs = yield from _runs_after_flight(ctx, lease, run_name)
     if runs:
         newest = max(
             runs, key=lambda r: (attempt_number(r.run_name or "", run_name), created_at(r))
@@ -258,7 +282,7 @@ def ensure_run(
         action: Literal["resumed", "relaunched"] = "relaunched"
         if resume_failed:
             outcome = yield from _or_find(
-                ctx, new_name, relaunch(ctx, newest.id or "", resume=True, opts=new_opts)
+                ctx, lease, new_name, relaunch(ctx, newest.id or "", resume=True, opts=new_opts)
             )
             if isinstance(outcome, tuple):
                 new_id, resumed = outcome
@@ -266,22 +290,76 @@ def ensure_run(
             else:
                 new_id, action = outcome, "resumed"
         else:
-            new_id = yield from _or_find(ctx, new_name, launch(ctx, pipeline, new_opts))
+            new_id = yield from _or_find(ctx, lease, new_name, launch(ctx, pipeline, new_opts))
         return RunHandle(workflow_id=new_id, run_name=new_name, action=action)
-    new_id = yield from _or_find(ctx, run_name, launch(ctx, pipeline, opts.with_run_name(run_name)))
+    new_id = yield from _or_find(
+        ctx, lease, run_name, launch(ctx, pipeline, opts.with_run_name(run_name))
+    )
     return RunHandle(workflow_id=new_id, run_name=run_name, action="launched")
 
 
-def _or_find(ctx: FlowContext, run_name: str, submit: Flow[T]) -> Flow[T | str]:
-    """Run ``submit``; if the launch outcome is unknown, look ``run_name`` up once."""
+def _runs_after_flight(ctx: FlowContext, lease: Lease, run_name: str) -> Flow[list[Workflow]]:
+    """The runs of ``run_name``, once a launch still in flight for it has shown up or its
+    grace is over."""
+    flight = yield from lease.in_flight()
+    runs = yield from find_runs(ctx, run_name, attempts=True)
+    if flight is None:
+        return runs
+    launched, since = flight
+    if not any(run.run_name == launched for run in runs):
+        logger.warning(
+            "A launch of run %s has been in flight since %s without an answer: looking for the "
+            "run for up to %.0f s after it before launching again",
+            launched,
+            time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(since)),
+            launch_grace(),
+        )
+
+        def find() -> Flow[list[Workflow]]:
+            found = yield from find_runs(ctx, run_name, attempts=True)
+            return found if any(run.run_name == launched for run in found) else []
+
+        shown = yield from lease.look_for(launched, since, find)
+        if shown:
+            logger.info("Run %s of the launch in flight has appeared: following it", launched)
+            runs = shown
+        else:
+            logger.warning("Run %s never appeared: launching it again", launched)
+    yield from lease.landed()
+    return runs
+
+
+def _or_find(ctx: FlowContext, lease: Lease, run_name: str, submit: Flow[T]) -> Flow[T | str]:
+    """Run ``submit`` with the launch recorded in flight; if its outcome is unknown, look for
+    ``run_name`` for up to the launch grace."""
+    yield from lease.launching(run_name)
+    since = time.time()
     try:
-        return (yield from submit)
+        result = yield from submit
     except LaunchOutcomeUnknownError as unknown:
+        found: list[Workflow] = []
         try:
-            found = yield from find_runs(ctx, run_name, attempts=False)
+            logger.warning(
+                "The outcome of the launch of run %s is unknown (%s): looking for the run for "
+                "up to %.0f s",
+                run_name,
+                unknown,
+                launch_grace(),
+            )
+            found = yield from lease.look_for(
+                run_name, since, lambda: find_runs(ctx, run_name, attempts=False)
+            )
         except TowerError:
             raise unknown from None
         if not found:
             raise
+        yield from lease.landed()
         logger.warning("The launch outcome was unknown, but run %s exists: following it", run_name)
         return max(found, key=created_at).id or ""
+    except GeneratorExit:
+        raise
+    except BaseException:
+        yield from lease.landed()  # Tower refused the launch: nothing in flight
+        raise
+    yield from lease.landed()
+    return result

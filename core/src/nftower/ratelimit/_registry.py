@@ -7,6 +7,7 @@ import threading
 
 from ._limiter import RateLimiter
 from ._protocol import RateLimitBackend
+from ._records import reset_records
 from ._urls import backend_from_url, resolve_backend_url
 
 __all__ = ["get_limiter", "limiter_key", "reset_limiters"]
@@ -73,3 +74,4 @@ def reset_limiters() -> None:
         _backends.clear()
     for backend in backends:
         backend.close()
+    reset_records()
