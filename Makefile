@@ -15,7 +15,7 @@ CORE_PY := $(VENVS)/core/bin/python
 AIRFLOW_PY := $(VENVS)/airflow/bin/python
 PREFECT_PY := $(VENVS)/prefect/bin/python
 
-.PHONY: help bootstrap envs lint typecheck test test-core test-airflow test-prefect test-e2e demo demo-core demo-airflow demo-prefect bench emulator clean
+.PHONY: help bootstrap envs lint typecheck test test-core test-airflow test-prefect test-e2e demo demo-core demo-airflow demo-prefect bench emulator dtos clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -67,6 +67,10 @@ bench: envs ## benchmarks; results go to docs/performance.md
 
 emulator: envs ## start a local Tower emulator (Ctrl-C to stop)
 	$(VENVS)/core/bin/nftower-emulator
+
+SCHEMA ?= ../shared/tower-api/seqera-api.yaml
+dtos: envs ## regenerate the emulator's DTO property lists from the official schema (SCHEMA=...)
+	$(CORE_PY) -m nftower.testing._dtos $(SCHEMA)
 
 clean:
 	rm -rf $(VENVS) .pytest_cache .mypy_cache .ruff_cache

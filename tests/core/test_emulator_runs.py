@@ -58,7 +58,7 @@ def test_lifecycle_step_by_step(slow: Api) -> None:
     workflow_id = slow.launch(runName="step-by-step")
     first = slow.describe(workflow_id)
     assert first["workflow"]["status"] == "SUBMITTED"
-    assert "start" not in first["workflow"]
+    assert first["workflow"]["start"] is None
     assert slow.get(f"/workflow/{workflow_id}/tasks")["total"] == 0
     slow.emu.advance(2 + 10)  # started, a third of the way through 30 s... of 20 s
     running = slow.describe(workflow_id)
@@ -221,7 +221,7 @@ def test_list_is_newest_first_and_paginated(slow: Api) -> None:
     page = slow.get("/workflow", max=2, offset=2)
     assert [w["workflow"]["runName"] for w in page["workflows"]] == ["run-2", "run-1"]
     assert page["hasMore"] is True
-    assert "totalSize" not in page
+    assert page["totalSize"] is None
     assert slow.get("/workflow", max=2, offset=4)["hasMore"] is False
 
 
@@ -251,7 +251,7 @@ def test_search_tokens(slow: Api) -> None:
 
 def test_labels_on_runs(slow: Api) -> None:
     workflow_id = slow.launch(labelIds=[100001])
-    assert "labels" not in slow.describe(workflow_id)
+    assert slow.describe(workflow_id)["labels"] is None
     response = slow.post(
         "/workflow/labels/add", {"workflowIds": [workflow_id], "labelIds": [100003]}
     )

@@ -222,4 +222,4 @@ def test_error_body_and_timestamps() -> None:
     assert message.startswith("Nope - Error ID: ")
     assert len(message.rsplit(" ", 1)[-1]) == 22
     assert iso(T0) == "2023-11-14T22:13:20Z"
-    assert iso(T0 + 0.25) == "2023-11-14T22:13:20.250Z"
+    assert iso(T0 + 0.75) == "2023-11-14T22:13:20Z"  # whole seconds, as documented

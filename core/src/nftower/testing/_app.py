@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import MutableMapping
@@ -19,7 +20,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ._admin import admin_routes
-from ._errors import ApiError, ceil_seconds, error_body, format_retry_after
+from ._dtos import complete, operation_of, response_dto
+from ._errors import (
+    ApiError,
+    ceil_seconds,
+    error_body,
+    format_retry_after,
+    internal_error_body,
+)
 from ._faults import Fault, FaultBook, drop_connection
 from ._records import RecordedRequest, RequestLog, SlidingWindowLimiter, token_hash
 from ._routes import TowerApi
@@ -64,9 +72,18 @@ class Answer:
 
     @classmethod
     def error(cls, status: int, message: str, headers: dict[str, str] | None = None) -> Answer:
+        return cls.of(status, error_body(message), headers)
+
+    @classmethod
+    def internal_error(cls) -> Answer:
+        """An unexpected server error: Tower's ``Oops...`` text with an Error ID."""
+        return cls.of(500, internal_error_body())
+
+    @classmethod
+    def of(cls, status: int, body: Any, headers: dict[str, str] | None = None) -> Answer:
         raw = [(b"content-type", b"application/json")]
         raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-        return cls(status, json.dumps(error_body(message)).encode(), raw)
+        return cls(status, json.dumps(body).encode(), raw)
 
     @property
     def json(self) -> Any:
@@ -126,6 +143,16 @@ def _workspace_id(query: dict[str, str]) -> int | None:
         return None
 
 
+def _merge_slashes(scope: Message) -> Message:
+    """The scope with runs of slashes in its path merged (``//user-info`` is ``/user-info``),
+    as the web server in front of Tower does."""
+    path = scope["path"]
+    if "//" not in path:
+        return scope
+    merged = re.sub("/{2,}", "/", path)
+    return {**scope, "path": merged, "raw_path": merged.encode("latin-1")}
+
+
 class EmulatorApp:
     """ASGI callable served by uvicorn (see :mod:`nftower.testing._server`)."""
 
@@ -138,6 +165,7 @@ class EmulatorApp:
     async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
+        scope = _merge_slashes(scope)
         if scope["path"] == ADMIN_PREFIX or scope["path"].startswith(ADMIN_PREFIX + "/"):
             await self.admin(scope, receive, send)
             return
@@ -242,9 +270,24 @@ class EmulatorApp:
             await self.api(scope, receive, capture)
         except Exception:
             logger.exception("emulator error on %s %s", scope["method"], scope["path"])
-            return Answer.error(500, "Unexpected error while processing")
+            return Answer.internal_error()
         start = next(m for m in messages if m["type"] == "http.response.start")
         content = b"".join(
             m.get("body", b"") for m in messages if m["type"] == "http.response.body"
         )
+        try:
+            content = _with_every_property(scope["method"], scope["path"], start["status"], content)
+        except KeyError:
+            logger.exception("emulator answer on %s %s", scope["method"], scope["path"])
+            return Answer.internal_error()
         return Answer(start["status"], content, list(start.get("headers", [])))
+
+
+def _with_every_property(method: str, path: str, status: int, content: bytes) -> bytes:
+    """The body with every property its DTO declares (``null`` where unset), as Tower
+    serialises its DTOs."""
+    operation = operation_of(method, path)
+    name = response_dto(operation, status) if operation and content else None
+    if name is None:
+        return content
+    return json.dumps(complete(name, json.loads(content))).encode()

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
+INTERNAL_ERROR = "Oops... Unable to process request"
 _rng = random.SystemRandom()
 
 
@@ -43,6 +44,15 @@ def error_body(message: str, errors: list[dict[str, str]] | None = None) -> dict
     if errors:
         body["errors"] = errors
     return body
+
+
+def internal_error_body() -> dict[str, Any]:
+    """The body of an unexpected server error: Tower's fixed text and a fresh Error ID.
+
+    >>> internal_error_body()["message"][:44]
+    'Oops... Unable to process request - Error ID'
+    """
+    return {"message": f"{INTERNAL_ERROR} - Error ID: {error_id()}"}
 
 
 class ApiError(Exception):
@@ -86,18 +96,18 @@ def not_found(message: str) -> ApiError:
 
 
 def iso(timestamp: float | None) -> str | None:
-    """Format an epoch timestamp the way Tower does (ISO 8601, UTC, millisecond precision).
+    """Format an epoch timestamp the way Tower documents it: ``YYYY-MM-DDTHH:MM:SSZ`` (UTC,
+    whole seconds, fractions dropped).
 
     >>> iso(0)
     '1970-01-01T00:00:00Z'
-    >>> iso(1.5)
-    '1970-01-01T00:00:01.500Z'
+    >>> iso(1.999)
+    '1970-01-01T00:00:01Z'
     """
     if timestamp is None:
         return None
-    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    spec = "milliseconds" if moment.microsecond else "seconds"
-    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
+    moment = datetime.fromtimestamp(math.floor(timestamp), tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def format_retry_after(seconds: float) -> str:

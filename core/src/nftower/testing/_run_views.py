@@ -6,7 +6,7 @@ from typing import Any
 
 from ._errors import iso
 from ._runs import NEXTFLOW_VERSION, Run, RunState, TaskState
-from ._views import compact, context_names, label, launch_fields
+from ._views import context_names, label, launch_fields
 from ._world import World
 
 
@@ -25,7 +25,7 @@ def workflow_launch(world: World, run: Run, state: RunState) -> dict[str, Any]:
     if state.start is not None:
         data["resumeCommitId"] = run.commit_id
         data["resumeDir"] = run.launch.get("workDir")
-    return compact(data)
+    return data
 
 
 _ZERO_LOAD = _words(
@@ -78,36 +78,34 @@ def task(run: Run, item: TaskState) -> dict[str, Any]:
     """``Task``."""
     done = item.complete is not None and item.start is not None
     millis = int(((item.complete or 0) - (item.start or 0)) * 1000) if done else None
-    return compact(
-        {
-            "id": item.index + 1,
-            "taskId": item.index + 1,
-            "hash": item.hash,
-            "name": item.spec.name,
-            "process": item.spec.process,
-            "tag": item.spec.tag,
-            "status": item.status,
-            "attempt": 1,
-            "submit": iso(item.submit),
-            "start": iso(item.start),
-            "complete": iso(item.complete),
-            "duration": millis,
-            "realtime": millis,
-            "exit": item.exit,
-            "exitStatus": item.exit,
-            "errorAction": "TERMINATE" if item.status == "FAILED" else None,
-            "workdir": run.task_workdir(item.index),
-            "executor": "awsbatch",
-            "nativeId": f"{run.id}-{item.index + 1}",
-            "container": "quay.io/nextflow/bash",
-            "queue": "demo-ce-queue",
-            "cpus": 1,
-            "memory": 2 * 1024**3,
-            "cost": 0.0,
-            "dateCreated": iso(item.submit),
-            "lastUpdated": iso(item.complete or item.start or item.submit),
-        }
-    )
+    return {
+        "id": item.index + 1,
+        "taskId": item.index + 1,
+        "hash": item.hash,
+        "name": item.spec.name,
+        "process": item.spec.process,
+        "tag": item.spec.tag,
+        "status": item.status,
+        "attempt": 1,
+        "submit": iso(item.submit),
+        "start": iso(item.start),
+        "complete": iso(item.complete),
+        "duration": millis,
+        "realtime": millis,
+        "exit": item.exit,
+        "exitStatus": item.exit,
+        "errorAction": "TERMINATE" if item.status == "FAILED" else None,
+        "workdir": run.task_workdir(item.index),
+        "executor": "awsbatch",
+        "nativeId": f"{run.id}-{item.index + 1}",
+        "container": "quay.io/nextflow/bash",
+        "queue": "demo-ce-queue",
+        "cpus": 1,
+        "memory": 2 * 1024**3,
+        "cost": 0.0,
+        "dateCreated": iso(item.submit),
+        "lastUpdated": iso(item.complete or item.start or item.submit),
+    }
 
 
 def _stats(state: RunState) -> dict[str, Any]:
@@ -199,20 +197,18 @@ def workflow(
             fusion={"enabled": False},
             wave={"enabled": False},
         )
-    return compact(data)
+    return data
 
 
 def job_info(run: Run, state: RunState) -> dict[str, Any]:
     status = {"SUBMITTED": "PENDING", "RUNNING": "RUNNING", "SUCCEEDED": "SUCCEEDED"}
-    return compact(
-        {
-            "id": 7000000 + run.seq,
-            "operationId": f"arn:aws:batch:eu-west-1:000000000000:job/{run.id}",
-            "status": status.get(state.status, "FAILED" if state.is_terminal else "UNKNOWN"),
-            "exitCode": (0 if state.status == "SUCCEEDED" else 1) if state.is_terminal else None,
-            "message": state.error_message,
-        }
-    )
+    return {
+        "id": 7000000 + run.seq,
+        "operationId": f"arn:aws:batch:eu-west-1:000000000000:job/{run.id}",
+        "status": status.get(state.status, "FAILED" if state.is_terminal else "UNKNOWN"),
+        "exitCode": (0 if state.status == "SUCCEEDED" else 1) if state.is_terminal else None,
+        "message": state.error_message,
+    }
 
 
 def _extras(world: World, run: Run, state: RunState, attributes: set[str]) -> dict[str, Any]:
@@ -239,7 +235,7 @@ def describe_workflow(
     }
     if "messages" in attributes:
         data["messages"] = [state.error_message] if state.error_message else []
-    return compact(data)
+    return data
 
 
 def workflow_list_element(
@@ -248,8 +244,8 @@ def workflow_list_element(
     """``ListWorkflowsResponse.ListWorkflowsElement``."""
     data = {
         "workflow": workflow(run, state, full=False, params="minimal" not in attributes),
-        "progress": None if "minimal" in attributes else progress(run, state),
+        "progress": None,  # Tower sends list items without progress
         "starred": False,
         **_extras(world, run, state, attributes),
     }
-    return compact(data)
+    return data

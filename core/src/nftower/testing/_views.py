@@ -14,11 +14,6 @@ API_VERSION = "1.187.0"
 SERVICE_VERSION = "25.2.0"
 
 
-def compact(data: dict[str, Any]) -> dict[str, Any]:
-    """Drop ``None`` values: Tower leaves unset fields out of its JSON."""
-    return {k: v for k, v in data.items() if v is not None}
-
-
 def service_info() -> dict[str, Any]:
     return {
         "serviceInfo": {
@@ -66,20 +61,18 @@ def user_workspaces(world: World) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     for org in world.orgs.values():
         base = {"orgId": org.id, "orgName": org.name, "orgType": "pro", "orgLogoUrl": None}
-        rows.append(compact({**base, "roles": ["owner"]}))
+        rows.append({**base, "roles": ["owner"]})
         for ws in world.workspaces.values():
             if ws.org_id == org.id:
                 rows.append(
-                    compact(
-                        {
-                            **base,
-                            "workspaceId": ws.id,
-                            "workspaceName": ws.name,
-                            "workspaceFullName": ws.full_name,
-                            "visibility": ws.visibility,
-                            "roles": ["owner"],
-                        }
-                    )
+                    {
+                        **base,
+                        "workspaceId": ws.id,
+                        "workspaceName": ws.name,
+                        "workspaceFullName": ws.full_name,
+                        "visibility": ws.visibility,
+                        "roles": ["owner"],
+                    }
                 )
     return {"orgsAndWorkspaces": rows}
 
@@ -128,18 +121,16 @@ def context_names(world: World, ctx: Context) -> dict[str, Any]:
 
 
 def label(item: Label) -> dict[str, Any]:
-    return compact(
-        {
-            "id": item.id,
-            "name": item.name,
-            "value": item.value,
-            "resource": item.resource,
-            "isDefault": item.is_default,
-            "isDynamic": False,
-            "isInterpolated": False,
-            "dateCreated": iso(item.created),
-        }
-    )
+    return {
+        "id": item.id,
+        "name": item.name,
+        "value": item.value,
+        "resource": item.resource,
+        "isDefault": item.is_default,
+        "isDynamic": False,
+        "isInterpolated": False,
+        "dateCreated": iso(item.created),
+    }
 
 
 def created_label(item: Label) -> dict[str, Any]:
@@ -149,19 +140,17 @@ def created_label(item: Label) -> dict[str, Any]:
 
 
 def compute_config(ce: ComputeEnv) -> dict[str, Any]:
-    return compact(
-        {
-            "discriminator": ce.platform,
-            "workDir": ce.work_dir,
-            "preRunScript": ce.pre_run_script,
-            "postRunScript": ce.post_run_script,
-            "nextflowConfig": ce.nextflow_config,
-            "region": ce.region,
-            "computeQueue": f"{ce.name}-queue",
-            "headQueue": f"{ce.name}-head-queue",
-            "environment": [],
-        }
-    )
+    return {
+        "discriminator": ce.platform,
+        "workDir": ce.work_dir,
+        "preRunScript": ce.pre_run_script,
+        "postRunScript": ce.post_run_script,
+        "nextflowConfig": ce.nextflow_config,
+        "region": ce.region,
+        "computeQueue": f"{ce.name}-queue",
+        "headQueue": f"{ce.name}-head-queue",
+        "environment": [],
+    }
 
 
 def compute_env_entry(world: World, ce: ComputeEnv, attributes: set[str]) -> dict[str, Any]:
@@ -181,29 +170,27 @@ def compute_env_entry(world: World, ce: ComputeEnv, attributes: set[str]) -> dic
     }
     if "labels" in attributes:
         entry["labels"] = []
-    return compact(entry)
+    return entry
 
 
 def compute_env(world: World, ce: ComputeEnv) -> dict[str, Any]:
-    return compact(
-        {
-            "id": ce.id,
-            "name": ce.name,
-            "description": f"Emulated {ce.platform} compute environment",
-            "platform": ce.platform,
-            "status": ce.status,
-            "primary": ce.primary,
-            "config": compute_config(ce),
-            "credentialsId": ce.credentials_id,
-            "workspaceId": ce.workspace_id,
-            "orgId": context_names(world, ce.workspace_id)["orgId"],
-            "dateCreated": iso(ce.created),
-            "lastUpdated": iso(ce.created),
-            "lastUsed": iso(ce.created),
-            "deleted": False,
-            "labels": [],
-        }
-    )
+    return {
+        "id": ce.id,
+        "name": ce.name,
+        "description": f"Emulated {ce.platform} compute environment",
+        "platform": ce.platform,
+        "status": ce.status,
+        "primary": ce.primary,
+        "config": compute_config(ce),
+        "credentialsId": ce.credentials_id,
+        "workspaceId": ce.workspace_id,
+        "orgId": context_names(world, ce.workspace_id)["orgId"],
+        "dateCreated": iso(ce.created),
+        "lastUpdated": iso(ce.created),
+        "lastUsed": iso(ce.created),
+        "deleted": False,
+        "labels": [],
+    }
 
 
 def compute_env_with_config(world: World, ce: ComputeEnv) -> dict[str, Any]:
@@ -242,7 +229,7 @@ def pipeline(world: World, item: Pipeline, attributes: set[str]) -> dict[str, An
         }
     if "optimized" in attributes:
         data["optimizationStatus"] = "UNAVAILABLE"
-    return compact(data)
+    return data
 
 
 #: Fields of a launch record echoed as they were sent (the others are set below).
@@ -270,4 +257,4 @@ def saved_launch(world: World, saved: SavedLaunch) -> dict[str, Any]:
     data["workspaceId"] = saved.workspace_id
     data["lastUpdated"] = iso(saved.created)
     data["runName"] = saved.fields.get("runName")
-    return compact(data)
+    return data
