@@ -214,9 +214,47 @@ def _errors(exc: BaseException) -> str:
     return "\n".join(parts)
 
 
-def _request(method: str, path: str, query_string: str, body: Any, headers: dict[str, str]) -> Any:
+_BOUNDARY = "nftower-contract"
+
+
+def multipart_body(form: dict[str, Any]) -> bytes:
+    """A ``multipart/form-data`` body with the recorded parts (file contents as placeholders).
+
+    ``form`` is a record's summary: part name -> ``{"filename", "content_type", "size"}``.
+    """
+    chunks = []
+    for name, part in form.items():
+        disposition = f'form-data; name="{name}"'
+        if part.get("filename"):
+            disposition += f'; filename="{part["filename"]}"'
+        media = part.get("content_type") or "application/octet-stream"
+        chunks.append(
+            f"--{_BOUNDARY}\r\nContent-Disposition: {disposition}\r\n"
+            f"Content-Type: {media}\r\n\r\nplaceholder\r\n"
+        )
+    return ("".join(chunks) + f"--{_BOUNDARY}--\r\n").encode()
+
+
+def _request(
+    method: str,
+    path: str,
+    query_string: str,
+    body: Any,
+    headers: dict[str, str],
+    form: dict[str, Any] | None = None,
+) -> Any:
     from openapi_core.testing import MockRequest
 
+    if form is not None:
+        return MockRequest(
+            "http://tower.test",
+            method,
+            path,
+            args=_multi(query_string),
+            headers={"Authorization": "Bearer placeholder", **headers},
+            data=multipart_body(form),
+            content_type=f"multipart/form-data; boundary={_BOUNDARY}",
+        )
     data = None if body is None else json.dumps(body).encode()
     return MockRequest(
         "http://tower.test",
@@ -235,7 +273,11 @@ def _multi(query_string: str) -> Any:
 
 
 def request_problems(
-    method: str, path: str, query: str | dict[str, Any] | None = None, body: Any = None
+    method: str,
+    path: str,
+    query: str | dict[str, Any] | None = None,
+    body: Any = None,
+    form: dict[str, Any] | None = None,
 ) -> list[str]:
     """Problems of a request (parameters, body); an empty list means it conforms.
 
@@ -251,15 +293,37 @@ def request_problems(
     unknown = sorted({k for k, _ in parse_qsl(query_string, keep_blank_values=True)} - declared)
     if unknown:
         problems.append(f"undeclared query parameters {unknown} for {method} {template}")
-    request = _request(method, path, query_string, body, {})
+    if form is not None:
+        problems += _form_problems(operation, form, f"{method} {template}")
+    request = _request(method, path, query_string, body, {}, form)
     problems += [_errors(error) for error in _openapi().iter_request_errors(request)]
     return problems
 
 
+def _form_problems(operation: dict[str, Any], form: dict[str, Any], name: str) -> list[str]:
+    """A multipart request: the operation takes one, with exactly the declared parts."""
+    content = operation.get("requestBody", {}).get("content", {})
+    if "multipart/form-data" not in content:
+        return [f"{name} does not take a multipart/form-data body"]
+    schemas = load_spec()["components"]["schemas"]
+    schema = _resolve(content["multipart/form-data"].get("schema", {}), schemas)
+    unknown = sorted(set(form) - set(schema.get("properties", {})))
+    return [f"undeclared multipart parts {unknown} for {name}"] if unknown else []
+
+
 def response_problems(
-    method: str, path: str, status: int, body: Any, query: str | dict[str, Any] | None = None
+    method: str,
+    path: str,
+    status: int,
+    body: Any,
+    query: str | dict[str, Any] | None = None,
+    content_type: str | None = None,
 ) -> list[str]:
-    """Problems of a response (status declared, JSON body shape)."""
+    """Problems of a response (status declared, media type, JSON body shape).
+
+    A file (``content_type`` other than JSON, e.g. ``text/plain``) is checked for its status
+    and media type; its bytes are not recorded.
+    """
     from openapi_core.testing import MockResponse
 
     query_string = query if isinstance(query, str) else urlencode(query or {}, doseq=True)
@@ -271,7 +335,10 @@ def response_problems(
         return [f"status {status} is not declared for {method} {path}"]
     data = b"" if body is None else json.dumps(body).encode()
     request = _request(method, path, query_string, None, {})
-    response = MockResponse(data, status)
+    media = (content_type or "application/json").split(";")[0].strip()
+    if media != "application/json":
+        data = b"file content (not recorded)"
+    response = MockResponse(data, status, content_type=media)
     return [_errors(error) for error in _openapi().iter_response_errors(request, response)]
 
 
@@ -293,10 +360,16 @@ def exchange_problems(record: Any) -> list[str]:
     """Problems of one recorded exchange (a ``RecordedRequest``): undeclared query parameters,
     request body and response against the schema (unknown properties included)."""
     query = recorded_query(record)
-    problems = request_problems(record.method, record.path, query, record.json)
+    form = getattr(record, "form", None)
+    problems = request_problems(record.method, record.path, query, record.json, form)
     if record.status is not None and record.fault != "malformed_json":
         problems += response_problems(
-            record.method, record.path, record.status, record.response_json, query
+            record.method,
+            record.path,
+            record.status,
+            record.response_json,
+            query,
+            getattr(record, "response_content_type", None),
         )
     return problems
 

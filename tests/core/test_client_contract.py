@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
-from nftower import WorkflowStatus
+from nftower import DatasetUpload, WorkflowStatus
 from nftower import _operations as ops
 from nftower.testing import TowerEmulator
+from test_contract_data import DATA_OPERATIONS
 from test_contract_emulator import EXPECTED_OPERATIONS
 
 pytestmark = pytest.mark.contract
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.contract
 POLL = 0.05
 QUICK = {"emulator_duration": 1}
 #: Every endpoint the client uses (all the emulator serves but these); the session reaches each.
-CLIENT_ENDPOINTS = EXPECTED_OPERATIONS - {
+CLIENT_ENDPOINTS = (EXPECTED_OPERATIONS | DATA_OPERATIONS) - {
+    "GET /datasets/versions",
     "GET /orgs",
     "GET /orgs/{orgId}/workspaces",
     "DELETE /workflow/{workflowId}",
@@ -131,6 +133,23 @@ def _failures_and_relaunches(tower: Any) -> None:
     assert final.status is WorkflowStatus.CANCELLED
 
 
+def _datasets_and_files(tower: Any, tmp_path: Path) -> None:
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("sample,fastq_1\nWT,s3://b/wt.fq.gz\n")
+    dataset = tower.get_or_create_dataset("contract-sheet", description="contract")
+    version = tower.upload_dataset_version(dataset, sheet)
+    assert tower.upload_dataset_version(dataset, sheet.read_bytes()).version == version.version
+    assert [d.name for d in tower.list_datasets(search="contract")] == ["contract-sheet"]
+    assert tower.dataset_url("contract-sheet") == version.url
+    workflow_id = tower.launch(
+        "hello", dataset=DatasetUpload("contract-sheet", sheet), params=QUICK
+    )
+    assert tower.wait(workflow_id, poll_interval=POLL, timeout=30).status.is_terminal
+    assert tower.download_run_file(workflow_id, f"nf-{workflow_id}.log", tmp_path / "nf.log")
+    assert tower.download_task_file(workflow_id, 1, ".command.out", tmp_path / "out") > 0
+    assert tower.run_outputs(workflow_id).work_dir
+
+
 def test_every_operation_conforms_to_the_openapi_schema(
     tower_emulator: TowerEmulator, make_client: Any, tmp_path: Path
 ) -> None:
@@ -144,6 +163,7 @@ def test_every_operation_conforms_to_the_openapi_schema(
     launched = _launch_variants(tower, tmp_path)
     _runs(tower, launched)
     _failures_and_relaunches(tower)
+    _datasets_and_files(tower, tmp_path)
     personal = make_client(tower_emulator.url, tower_emulator.token)  # no workspaceId at all
     assert personal.get_workflow(personal.launch("hello")).user_name == tower_emulator.user_name
 

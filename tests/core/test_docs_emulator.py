@@ -18,6 +18,7 @@ import pytest
 from nftower import TowerClient
 from nftower.testing import RecordedRequest, TowerEmulator
 from nftower.testing.cli import _parser
+from test_contract_data import DATA_OPERATIONS
 from test_contract_emulator import EXPECTED_OPERATIONS
 
 pytest_plugins = ["pytester"]
@@ -125,7 +126,10 @@ def documented_calls(heading: str) -> list[tuple[str, str]]:
 def test_every_documented_operation_is_served() -> None:
     calls = documented_calls("## Operations")
     shape = {(method, re.sub(r"\{\w+\}", "{}", path)) for method, path in calls}
-    served = {tuple(re.sub(r"\{\w+\}", "{}", op).split(" ", 1)) for op in EXPECTED_OPERATIONS}
+    served = {
+        tuple(re.sub(r"\{\w+\}", "{}", op).split(" ", 1))
+        for op in EXPECTED_OPERATIONS | DATA_OPERATIONS
+    }
     assert shape == served
     with TowerEmulator(rate_limit=None) as emu:
         headers = {"Authorization": f"Bearer {emu.token}"}

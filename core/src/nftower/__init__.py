@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from ._async_client import AsyncTowerClient
     from ._client import TowerClient
     from ._config import TowerConfig
+    from ._dataset_models import Dataset, DatasetUpload, DatasetVersion
     from ._models import (
         TERMINAL_STATUSES,
         JobInfo,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
         WorkflowLoad,
         WorkflowStatus,
     )
+    from ._outputs import RunOutputs
     from ._reports import FailureReport
     from ._resources import (
         ComputeEnv,
@@ -69,6 +71,8 @@ _LAZY_MODULES = {
     "_client": ["TowerClient"],
     "_async_client": ["AsyncTowerClient"],
     "_config": ["TowerConfig"],
+    "_dataset_models": ["Dataset", "DatasetUpload", "DatasetVersion"],
+    "_outputs": ["RunOutputs"],
     "_models": ["TERMINAL_STATUSES", "JobInfo", "Label", "ProcessLoad", "Progress", "Task",
                 "TaskStatus", "Workflow", "WorkflowLoad", "WorkflowStatus"],
     "_resources": ["ComputeEnv", "LaunchConfig", "LogPage", "Pipeline", "RunHandle",
@@ -85,6 +89,9 @@ __all__ = [
     "BadRequestError",
     "ComputeEnv",
     "ConflictError",
+    "Dataset",
+    "DatasetUpload",
+    "DatasetVersion",
     "FailureReport",
     "JobInfo",
     "Label",
@@ -97,6 +104,7 @@ __all__ = [
     "Progress",
     "RateLimitError",
     "RunHandle",
+    "RunOutputs",
     "ServerError",
     "ServiceInfo",
     "Task",

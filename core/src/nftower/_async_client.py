@@ -16,9 +16,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
+from . import _datasets as datasets
 from . import _operations as ops
+from . import _outputs as outputs
+from . import _run_files as run_files
 from ._base_client import BaseTowerClient, IOStep, Send, as_method
 from ._flows import Emit, Flow, FlowContext, Listing, Notify, Shared, Sleep
+from ._streaming import astream_body
 
 __all__ = ["AsyncTowerClient"]
 
@@ -98,7 +102,12 @@ class AsyncTowerClient(BaseTowerClient[httpx.AsyncBaseTransport, httpx.AsyncClie
             async with self._limiter.aslot():  # the call counts as in flight until it returns
                 started = perf_counter()
                 try:
-                    response = await self._http.send(step.request)
+                    response = await self._http.send(step.request, stream=step.sink is not None)
+                except httpx.HTTPError as exc:
+                    return exc, perf_counter() - started
+            if step.sink is not None:
+                try:
+                    await astream_body(response, step.sink)
                 except httpx.HTTPError as exc:
                     return exc, perf_counter() - started
             return response, perf_counter() - started
@@ -151,3 +160,16 @@ class AsyncTowerClient(BaseTowerClient[httpx.AsyncBaseTransport, httpx.AsyncClie
     wait = _awaitable(ops.wait)
     failure_report = _awaitable(ops.failure_report)
     request = _awaitable(ops.request)
+
+    # --- datasets and run files (see nftower._datasets, nftower._run_files) ---------------------
+
+    list_datasets = _iterating(datasets.list_datasets)
+    get_dataset = _awaitable(datasets.get_dataset)
+    create_dataset = _awaitable(datasets.create_dataset)
+    get_or_create_dataset = _awaitable(datasets.get_or_create_dataset)
+    list_dataset_versions = _awaitable(datasets.list_dataset_versions)
+    upload_dataset_version = _awaitable(datasets.upload_dataset_version)
+    dataset_url = _awaitable(datasets.dataset_url)
+    download_run_file = _awaitable(run_files.download_run_file)
+    download_task_file = _awaitable(run_files.download_task_file)
+    run_outputs = _awaitable(outputs.run_outputs)

@@ -24,7 +24,7 @@ import httpx
 
 from ._api_errors import api_error
 from ._config import NOT_GIVEN, NotGiven, TowerConfig, given
-from ._endpoints import Call
+from ._endpoints import Call, Sink
 from ._exceptions import (
     LaunchOutcomeUnknownError,
     RateLimitError,
@@ -57,9 +57,14 @@ _FLOW_RESULT = re.compile(r"(?P<kind>Flow|Listing)\[(?P<inner>.*)\]")
 
 @dataclass(frozen=True)
 class Send:
-    """Send ``request`` in a rate-limit slot; answered ``(response or httpx error, seconds)``."""
+    """Send ``request`` in a rate-limit slot; answered ``(response or httpx error, seconds)``.
+
+    With a ``sink``, the response is streamed: a 2xx body goes to the sink chunk by chunk
+    (after the slot is released), any other body is read for its error message.
+    """
 
     request: httpx.Request
+    sink: Sink | None = None
 
 
 #: What a driver does: the I/O left once :meth:`BaseTowerClient._steps` has handled the calls.
@@ -193,8 +198,17 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
             ...     str(client.build_request(describe_workflow(7, "abc")).url)
             'https://tower.example.org/api/workflow/abc?workspaceId=7'
         """
+        files = None
+        if call.upload is not None:
+            part = call.upload
+            files = {part.field: (part.file_name, part.open(), part.content_type)}
         return self._http.build_request(
-            call.method, call.url_path, params=dict(call.params) or None, json=call.json
+            call.method,
+            call.url_path,
+            params=dict(call.params) or None,
+            json=call.json,
+            files=files,
+            headers={"Accept": call.accept} if call.accept else None,
         )
 
     def run_url(self, workflow: Workflow) -> str | None:
@@ -228,7 +242,7 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
         attempt = 0
         while True:
             attempt += 1
-            outcome, elapsed = yield Send(self.build_request(call))
+            outcome, elapsed = yield Send(self.build_request(call), call.sink)
             error: TowerError
             if isinstance(outcome, httpx.Response):
                 try:
@@ -238,7 +252,7 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
             else:
                 error = self._transport_error(call, outcome, elapsed, attempt)
             delay = self._retry_delay(call, attempt, error)
-            if delay is None:
+            if delay is None or (call.sink is not None and not call.sink.restart()):
                 raise self._final_error(call, error)
             yield Sleep(delay)
 
@@ -257,6 +271,8 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
                 self._limiter.report_rate_limited(error.retry_after)
             raise error
         self._log(call, str(status), elapsed, n, None)
+        if call.sink is not None:  # the body went to the sink
+            return None
         if status == 204 or not response.content.strip():
             return None
         try:

@@ -14,9 +14,13 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import httpx
 
+from . import _datasets as datasets
 from . import _operations as ops
+from . import _outputs as outputs
+from . import _run_files as run_files
 from ._base_client import BaseTowerClient, IOStep, Send, as_method
 from ._flows import Emit, Flow, FlowContext, Listing, Notify, Shared, Sleep
+from ._streaming import stream_body
 
 __all__ = ["TowerClient"]
 
@@ -93,7 +97,12 @@ class TowerClient(BaseTowerClient[httpx.BaseTransport, httpx.Client]):
             with self._limiter.slot():  # the call counts as in flight until it returns
                 started = perf_counter()
                 try:
-                    response = self._http.send(step.request)
+                    response = self._http.send(step.request, stream=step.sink is not None)
+                except httpx.HTTPError as exc:
+                    return exc, perf_counter() - started
+            if step.sink is not None:
+                try:
+                    stream_body(response, step.sink)
                 except httpx.HTTPError as exc:
                     return exc, perf_counter() - started
             return response, perf_counter() - started
@@ -147,3 +156,16 @@ class TowerClient(BaseTowerClient[httpx.BaseTransport, httpx.Client]):
     wait = _blocking(ops.wait)
     failure_report = _blocking(ops.failure_report)
     request = _blocking(ops.request)
+
+    # --- datasets and run files (see nftower._datasets, nftower._run_files) ---------------------
+
+    list_datasets = _iterating(datasets.list_datasets)
+    get_dataset = _blocking(datasets.get_dataset)
+    create_dataset = _blocking(datasets.create_dataset)
+    get_or_create_dataset = _blocking(datasets.get_or_create_dataset)
+    list_dataset_versions = _blocking(datasets.list_dataset_versions)
+    upload_dataset_version = _blocking(datasets.upload_dataset_version)
+    dataset_url = _blocking(datasets.dataset_url)
+    download_run_file = _blocking(run_files.download_run_file)
+    download_task_file = _blocking(run_files.download_task_file)
+    run_outputs = _blocking(outputs.run_outputs)

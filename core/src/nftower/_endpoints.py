@@ -13,12 +13,12 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any, Protocol
 from urllib.parse import quote
 
-__all__ = ["LAUNCH_OPERATION", "PAGE_SIZE", "Call"]
+__all__ = ["LAUNCH_OPERATION", "PAGE_SIZE", "Call", "Sink", "Upload"]
 
 #: Page size used for every paginated list (the largest tower-cli uses).
 PAGE_SIZE = 100
@@ -27,8 +27,33 @@ _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 @dataclass(frozen=True)
+class Upload:
+    """A multipart file part: form field, file name, media type and its bytes (``open()``
+    returns the content rewound to its start, ready to be streamed)."""
+
+    field: str
+    file_name: str
+    content_type: str
+    open: Callable[[], IO[bytes]]
+
+
+class Sink(Protocol):
+    """Where a streamed download goes, chunk by chunk."""
+
+    def write(self, data: bytes, /) -> object:
+        """Take the next chunk."""
+
+    def restart(self) -> bool:
+        """Drop what was written, for a retry; ``False`` when that is impossible."""
+
+
+@dataclass(frozen=True)
 class Call:
-    """One HTTP request to Tower, as data (no I/O)."""
+    """One HTTP request to Tower, as data (no I/O).
+
+    ``upload`` makes the body multipart; ``sink`` streams a 2xx answer's body into it instead
+    of parsing JSON; ``accept`` replaces the ``Accept`` header (file downloads).
+    """
 
     method: str
     path: str
@@ -37,6 +62,9 @@ class Call:
     json: Any = None
     idempotent: bool = True
     label: str | None = None
+    upload: Upload | None = None
+    sink: Sink | None = None
+    accept: str | None = None
 
     @property
     def operation(self) -> str:
@@ -248,4 +276,94 @@ def describe_workflow_launch(workspace_id: int | None, workflow_id: str) -> Call
         "/workflow/{workflowId}/launch",
         {"workflowId": workflow_id},
         _query(workspace_id),
+    )
+
+
+# --- run files -------------------------------------------------------------------------------
+
+#: What the file downloads answer: the file (text/plain) or an ``ErrorResponse``.
+FILE_ACCEPT = "text/plain, application/json"
+
+
+def download_workflow_file(
+    workspace_id: int | None, workflow_id: str, file_name: str, sink: Sink
+) -> Call:
+    """``GET /workflow/{workflowId}/download?fileName=``: a file of the run's main job."""
+    return Call(
+        "GET",
+        "/workflow/{workflowId}/download",
+        {"workflowId": workflow_id},
+        _query(workspace_id, fileName=file_name),
+        sink=sink,
+        accept=FILE_ACCEPT,
+    )
+
+
+def download_task_file(
+    workspace_id: int | None, workflow_id: str, task_id: int, file_name: str, sink: Sink
+) -> Call:
+    """``GET /workflow/{workflowId}/download/{taskId}?fileName=``: a file of one task."""
+    return Call(
+        "GET",
+        "/workflow/{workflowId}/download/{taskId}",
+        {"workflowId": workflow_id, "taskId": task_id},
+        _query(workspace_id, fileName=file_name),
+        sink=sink,
+        accept=FILE_ACCEPT,
+    )
+
+
+# --- datasets --------------------------------------------------------------------------------
+
+
+def create_dataset(workspace_id: int | None, name: str, description: str | None) -> Call:
+    """``POST /datasets``. Not idempotent: Tower answers 409 to a second one with the name."""
+    body: dict[str, Any] = {"name": name}
+    if description is not None:
+        body["description"] = description
+    return Call("POST", "/datasets", params=_query(workspace_id), json=body, idempotent=False)
+
+
+def list_datasets(
+    workspace_id: int | None, *, search: str | None, offset: int, max: int = PAGE_SIZE
+) -> Call:
+    """``GET /datasets`` (one page)."""
+    return Call(
+        "GET", "/datasets", params=_query(workspace_id, search=search, offset=offset, max=max)
+    )
+
+
+def list_dataset_versions(workspace_id: int | None, dataset_id: str) -> Call:
+    """``GET /datasets/{datasetId}/versions`` (every version, not paginated)."""
+    return Call(
+        "GET", "/datasets/{datasetId}/versions", {"datasetId": dataset_id}, _query(workspace_id)
+    )
+
+
+def upload_dataset(
+    workspace_id: int | None, dataset_id: str, upload: Upload, *, header: bool
+) -> Call:
+    """``POST /datasets/{datasetId}/upload?header=``: a new version (multipart part ``file``).
+    Never retried blindly: a second one would add a second version."""
+    return Call(
+        "POST",
+        "/datasets/{datasetId}/upload",
+        {"datasetId": dataset_id},
+        _query(workspace_id, header="true" if header else "false"),
+        idempotent=False,
+        upload=upload,
+    )
+
+
+def download_dataset(
+    workspace_id: int | None, dataset_id: str, version: int, file_name: str, sink: Sink
+) -> Call:
+    """``GET /datasets/{datasetId}/v/{version}/n/{fileName}``: a version's content."""
+    return Call(
+        "GET",
+        "/datasets/{datasetId}/v/{version}/n/{fileName}",
+        {"datasetId": dataset_id, "version": version, "fileName": file_name},
+        _query(workspace_id),
+        sink=sink,
+        accept="application/octet-stream, application/json",
     )

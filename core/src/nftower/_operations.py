@@ -25,6 +25,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
+from . import _datasets as datasets
 from . import _endpoints as ep
 from . import _flows as flows
 from . import _launch as launching
@@ -42,6 +43,8 @@ __all__ = [
     "list_pipelines", "list_tasks", "list_workflows", "list_workspaces", "relaunch", "request",
     "service_info", "user_info", "wait", "workspace_id",
 ]  # fmt: skip
+
+_DATASET_ARGUMENTS = (("dataset", None), ("dataset_param", "input"))
 
 # --- identity, workspaces, launchpad ------------------------------------------------------------
 
@@ -110,6 +113,8 @@ def launch(
     post_run_script: str | None = None,
     pull_latest: bool | None = None,
     stub_run: bool | None = None,
+    dataset: Any = None,
+    dataset_param: str = "input",
     **extra_launch_fields: Any,
 ) -> Flow[str]:
     """Launch a pipeline; returns the new workflow id.
@@ -120,7 +125,9 @@ def launch(
     (``params_mode="replace"`` replaces them). ``labels`` are names (``"name"`` or
     ``"key=value"``) or ids; missing ones are created only with ``create_labels=True``.
     Other ``WorkflowLaunchRequest`` fields pass through, e.g. ``headJobCpus=4`` or
-    ``head_job_cpus=4``. Bad input raises :class:`TowerConfigError` before any call.
+    ``head_job_cpus=4``. ``dataset`` (a :class:`DatasetUpload`, a dataset name or id, a
+    ``DatasetVersion`` or a URL) sets ``params[dataset_param]`` to the version URL, uploading
+    or reusing the content first. Bad input raises :class:`TowerConfigError` before any call.
     The launch is never retried once the request may have reached Tower: then
     :class:`LaunchOutcomeUnknownError` says how to check. Prefer :meth:`ensure_run` in
     schedulers.
@@ -132,6 +139,8 @@ def launch(
         pre_run_script=pre_run_script, post_run_script=post_run_script,
         pull_latest=pull_latest, stub_run=stub_run, **extra_launch_fields,
     )  # fmt: skip
+    datasets.check_dataset_arguments(dataset, dataset_param)
+    opts = yield from datasets.with_dataset(ctx, opts, dataset, dataset_param)
     return (yield from launching.launch(ctx, pipeline, opts))
 
 
@@ -151,7 +160,10 @@ def ensure_run(
     with Nextflow resume when ``resume_failed`` (fresh when Tower cannot resume it); with none,
     ``pipeline`` is launched as ``run_name``. ``launch_kwargs`` are :meth:`launch`'s options.
     """
+    dataset, dataset_param = (launch_kwargs.pop(k, d) for k, d in _DATASET_ARGUMENTS)
     opts = LaunchOptions.build(**launch_kwargs)
+    datasets.check_dataset_arguments(dataset, dataset_param)
+    opts = yield from datasets.with_dataset(ctx, opts, dataset, dataset_param)
     return (
         yield from launching.ensure_run(
             ctx, pipeline, run_name=run_name, resume_failed=resume_failed, opts=opts

@@ -52,6 +52,7 @@ class FailureReport(TowerModel):
     failed_tasks: list[Task] = []
     log_tail: list[str] = []
     run_url: str | None = None
+    task_stderr: dict[int, str] = {}
 
     def summary(self) -> str:
         """Plain-text summary for task logs."""
@@ -71,6 +72,10 @@ class FailureReport(TowerModel):
                     f"  - {task.name or task.process or task.task_id}: exit {task.exit_code}, "
                     f"workdir {task.workdir or '?'}"
                 )
+                stderr = self.task_stderr.get(task.task_id or -1)
+                if stderr:
+                    lines.append("    .command.err (tail):")
+                    lines.extend(f"      {line}" for line in stderr.rstrip().splitlines())
             hidden = len(self.failed_tasks) - _MAX_TASKS_IN_SUMMARY
             if hidden > 0:
                 lines.append(f"  ... and {hidden} more")
@@ -96,7 +101,11 @@ class FailureReport(TowerModel):
 
 
 def build_failure_report(
-    workflow: Workflow, failed_tasks: list[Task], log_tail: list[str], url: str | None
+    workflow: Workflow,
+    failed_tasks: list[Task],
+    log_tail: list[str],
+    url: str | None,
+    task_stderr: dict[int, str] | None = None,
 ) -> FailureReport:
     """Assemble a :class:`FailureReport` from what the flow fetched."""
     return FailureReport(
@@ -110,4 +119,5 @@ def build_failure_report(
         failed_tasks=failed_tasks,
         log_tail=log_tail,
         run_url=url,
+        task_stderr=task_stderr or {},
     )

@@ -18,6 +18,7 @@ from ._exceptions import (
 from ._flows import Flow, FlowContext, Notify, Sleep, collect, workspace_id
 from ._models import Progress, Task, TaskStatus, Workflow, WorkflowStatus
 from ._reports import FailureReport, build_failure_report, run_url
+from ._run_files import failed_task_tails
 
 __all__ = [
     "cancel",
@@ -172,7 +173,8 @@ def _unknown_too_long(
 
 
 def failure_report(ctx: FlowContext, workflow: str | Workflow) -> Flow[FailureReport]:
-    """Error message, exit status, failed tasks, log tail and run URL of a run."""
+    """Error message, exit status, failed tasks (with their ``.command.err`` tails), log tail
+    and run URL of a run."""
     if isinstance(workflow, Workflow) and workflow.id and workflow.status is not None:
         wf = workflow
     else:
@@ -180,7 +182,8 @@ def failure_report(ctx: FlowContext, workflow: str | Workflow) -> Flow[FailureRe
         wf = yield from get_workflow(ctx, wanted or "")
     tasks = yield from list_tasks(ctx, wf.id or "", TaskStatus.FAILED)
     tail = yield from get_log(ctx, wf.id or "", 50)
-    return build_failure_report(wf, tasks, tail, run_url(ctx.config.web_url, wf))
+    stderr = yield from failed_task_tails(ctx, wf.id or "", tasks)
+    return build_failure_report(wf, tasks, tail, run_url(ctx.config.web_url, wf), stderr)
 
 
 def _id(workflow_id: object) -> str:

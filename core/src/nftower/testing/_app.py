@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ._admin import admin_routes
+from ._datasets import DatasetApi, DatasetStore, form_summary
 from ._dtos import complete, operation_of, response_dto
 from ._errors import (
     ApiError,
@@ -31,6 +32,7 @@ from ._errors import (
 from ._faults import Fault, FaultBook, drop_connection
 from ._records import RecordedRequest, RequestLog, SlidingWindowLimiter, token_hash
 from ._routes import TowerApi
+from ._run_files import RunFileMarks, RunFilesApi
 from ._world import World
 
 logger = logging.getLogger("nftower.testing")
@@ -50,6 +52,8 @@ class EmulatorState:
     faults: FaultBook = field(default_factory=FaultBook)
     token_hashes: set[str] = field(default_factory=set)
     tokens_lock: threading.Lock = field(default_factory=threading.Lock)
+    datasets: DatasetStore = field(default_factory=DatasetStore)
+    run_files: RunFileMarks = field(default_factory=RunFileMarks)
 
     def add_token(self, token: str) -> None:
         if not isinstance(token, str) or not token.strip():
@@ -84,6 +88,13 @@ class Answer:
         raw = [(b"content-type", b"application/json")]
         raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
         return cls(status, json.dumps(body).encode(), raw)
+
+    @property
+    def content_type(self) -> str | None:
+        for name, value in self.headers:
+            if name.lower() == b"content-type":
+                return value.decode("latin-1")
+        return None
 
     @property
     def json(self) -> Any:
@@ -159,7 +170,10 @@ class EmulatorApp:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
         handlers = {ApiError: _api_error, HTTPException: _http_error}
-        self.api = Starlette(routes=TowerApi(state.world).routes(), exception_handlers=handlers)
+        routes = TowerApi(state.world).routes()
+        routes += DatasetApi(state.world, state.datasets).routes()
+        routes += RunFilesApi(state.world, state.run_files).routes()
+        self.api = Starlette(routes=routes, exception_handlers=handlers)
         self.admin = Starlette(routes=admin_routes(state), exception_handlers=handlers)
 
     async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
@@ -181,12 +195,14 @@ class EmulatorApp:
         token = _bearer(headers.pop("authorization", None))
         hashed = token_hash(token) if token else None
         parsed: Any = None
-        if body:
+        multipart = headers.get("content-type", "").startswith("multipart/form-data")
+        if body and not multipart:
             try:
                 parsed = json.loads(body)
             except ValueError:
                 parsed = None
-        scope = {**scope, "state": {"json": parsed}}
+        form = form_summary(headers.get("content-type", ""), body) if multipart else None
+        scope = {**scope, "state": {"json": parsed}, "nftower_multipart": multipart}
         fault = self.state.faults.take(method, path)
         kind = fault.kind if fault else None
 
@@ -206,6 +222,8 @@ class EmulatorApp:
                     workflow_id=scope["state"].get("workflow_id"),
                     headers=headers,
                     query_string=query_string,
+                    form=form,
+                    response_content_type=answer.content_type if answer is not None else None,
                 )
             )
 
@@ -248,7 +266,8 @@ class EmulatorApp:
             if wait > 0:
                 retry = {"Retry-After": str(ceil_seconds(wait))}
                 return Answer.error(429, "Maximum request rate exceeded", retry)
-        if body and parsed is None:
+        multipart = scope.get("nftower_multipart", False)
+        if body and parsed is None and not multipart:
             return Answer.error(400, "Malformed JSON request body")
         return await self._dispatch(scope, body)
 

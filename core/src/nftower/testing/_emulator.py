@@ -171,3 +171,14 @@ class TowerEmulator:
         """The emulator's raw record of a run: status, outcome, launch, tasks, log."""
         with self._state.world.lock:
             return self._state.world.raw(workflow_id)
+
+    # -- run files -------------------------------------------------------------------
+    def mark_cli_run(self, workflow_id: str) -> None:
+        """Make a run look launched from the Nextflow CLI: its file downloads answer 400."""
+        with self._state.world.lock:
+            self._state.run_files.cli_runs.add(workflow_id)
+
+    def expire_run_files(self, workflow_id: str, *file_names: str) -> None:
+        """Make files of a run gone (their downloads answer 404), e.g. ``".command.err"``."""
+        with self._state.world.lock:
+            self._state.run_files.gone.update((workflow_id, name) for name in file_names)

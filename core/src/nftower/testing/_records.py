@@ -27,7 +27,9 @@ class RecordedRequest:
     ``status`` is ``None`` when the connection was dropped without a response
     (fault ``drop_before`` or ``drop_after``); ``fault`` names the injected fault that hit
     the request. ``workflow_id`` is set when the request created a run (a launch, even one
-    whose response was then dropped). ``headers`` never include ``Authorization``.
+    whose response was then dropped). ``headers`` never include ``Authorization``. A
+    ``multipart/form-data`` request has ``form`` (part name -> file name, media type and
+    size; never the bytes) instead of ``json``; ``response_content_type`` is the answer's.
 
     >>> r = RecordedRequest("GET", "/workflow", {}, None, 200, {}, None, 0.0, None)
     >>> r.operation
@@ -47,6 +49,8 @@ class RecordedRequest:
     workflow_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     query_string: str = ""
+    form: dict[str, Any] | None = None
+    response_content_type: str | None = None
 
     @property
     def operation(self) -> str:
