@@ -115,13 +115,14 @@ class TestWorkerMode:
         # the link of a rejected launch or a rescheduled sensor must not log "XCom not found"
         assert "XCom not found" not in worker_run.output
 
-    def test_api_error_in_the_task_log_names_status_operation_and_error_id(
+    def test_api_error_in_the_task_log_names_status_operation_and_message(
         self, worker_run: DagRunResult
     ) -> None:
         log = worker_run.task_log("rejected")
-        assert re.search(
-            r"400 POST /workflow/launch: Invalid emulator_outcome .* \(Error ID: \w+\)", log
-        ), log[-3000:]
+        # a validation error: Tower's message, without an Error ID
+        assert re.search(r"400 POST /workflow/launch: Invalid emulator_outcome '\w+'", log), log[
+            -3000:
+        ]
 
     def test_timeouts_cancel_the_run(self, worker_run: DagRunResult, dag_emulator: Any) -> None:
         assert _run_status(dag_emulator, worker_run, "times_out") == "CANCELLED"
@@ -181,7 +182,7 @@ class TestDeferredMode:
         assert "stayed UNKNOWN for more than 1 s" in unknown
         assert "TowerRunFailedError" in unknown
         missing = deferred_run.task_log("d_sensor_missing")
-        assert re.search(r"404 GET /workflow/\{workflowId\}: .* \(Error ID: \w+\)", missing)
+        assert re.search(r"404 GET /workflow/\{workflowId\}: Workflow '\w+' not found", missing)
 
     def test_deadlines_cancel_the_run(self, deferred_run: DagRunResult, dag_emulator: Any) -> None:
         assert _run_status(dag_emulator, deferred_run, "d_timeout") == "CANCELLED"

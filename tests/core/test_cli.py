@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -123,8 +124,11 @@ def test_api_errors_name_status_operation_message_and_error_id_never_the_token(
     assert result.returncode == 1
     line = result.stderr.strip()
     assert line.startswith("Error: 404 GET /workflow/{workflowId}: Workflow '0000000000' not")
-    assert "(Error ID: " in line
     assert "Traceback" not in result.stderr
+    tower_emulator.inject("status", method="GET", path="/workflow", status=500)
+    internal = nftower(tower_emulator, "runs", "list").stderr.strip()
+    assert internal.startswith("Error: 500 GET /workflow: Oops... Unable to process request")
+    assert re.search(r"\(Error ID: \w{22}\)", internal), internal
     bad = nftower(tower_emulator, "runs", "list", TOWER_ACCESS_TOKEN="not-the-real-token")
     assert bad.returncode == 1
     assert bad.stderr.startswith("Error: 403 ")

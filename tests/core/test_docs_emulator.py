@@ -53,7 +53,7 @@ def test_command_line_options_are_the_parsers() -> None:
     written = set(re.findall(r"\[(--[\w-]+)", usage))
     actual = {
         option
-        for action in _parser()._actions
+        for action in _parser("nftower-emulator")._actions
         for option in action.option_strings
         if option.startswith("--") and option != "--help"
     }

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from nftower.testing._errors import ApiError, error_body, iso
+from nftower.testing._errors import (
+    ApiError,
+    error_body,
+    internal_error_body,
+    iso,
+    rate_limited_body,
+)
 from nftower.testing._launch import (
     RUN_NAME_PATTERN,
     Problems,
@@ -214,12 +220,16 @@ def test_several_problems_make_a_validation_error_response() -> None:
         problems.raise_if_any()
     body = caught.value.body()
     assert [e["code"] for e in body["errors"]] == ["invalid_type", "invalid_type"]
-    assert "Error ID: " in body["message"]
+    assert body["message"] == "Invalid launch request"  # no Error ID on a validation error
 
 
 def test_error_body_and_timestamps() -> None:
-    message = error_body("Nope")["message"]
-    assert message.startswith("Nope - Error ID: ")
+    assert error_body("Nope") == {"message": "Nope"}
+    message = internal_error_body()["message"]
+    assert message.startswith("Oops... Unable to process request - Error ID: ")
     assert len(message.rsplit(" ", 1)[-1]) == 22
+    assert rate_limited_body(0.3)["message"] == (
+        "Maximum request rate exceeded. Wait 0secs before issuing a new request"
+    )
     assert iso(T0) == "2023-11-14T22:13:20Z"
     assert iso(T0 + 0.75) == "2023-11-14T22:13:20Z"  # whole seconds, as documented

@@ -169,3 +169,65 @@ def test_the_client_reads_both_timestamp_forms(stamp: str) -> None:
     assert workflow.submit is not None
     assert workflow.submit.utcoffset() is not None
     assert workflow.submit.replace(microsecond=0).isoformat() == "2021-09-22T05:45:44+00:00"
+
+
+# -- error bodies as Tower writes them -----------------------------------------------------------
+@pytest.mark.parametrize("status", [403, 401])
+def test_a_bad_token_is_an_authentication_error_either_way(status: int) -> None:
+    import nftower
+
+    with TowerEmulator(bad_token_status=status, rate_limit=None) as emu:
+        answer = httpx.get(emu.url + "/user-info", headers={"Authorization": "Bearer nope"})
+        assert answer.status_code == status
+        if status == 401:
+            assert answer.content == b""
+        else:
+            assert answer.json() == {"message": "Operation not allowed"}
+        bad = "nope-" + emu.token[:8]
+        with (
+            nftower.TowerClient(emu.url, bad, emu.workspace_id) as tower,
+            pytest.raises(nftower.AuthenticationError) as caught,
+        ):
+            tower.user_info()
+    text = str(caught.value)
+    assert f"{status} GET /user-info" in text
+    assert "invalid or expired" in text
+    assert emu.token[:8] not in text
+
+
+@pytest.mark.parametrize("retry_after", [True, False])
+def test_the_client_rides_out_429s_with_or_without_retry_after(retry_after: bool) -> None:
+    import nftower
+
+    with TowerEmulator(rate_limit=4, retry_after=retry_after) as emu:
+        headers = {"Authorization": f"Bearer {emu.token}"}
+        burst = [httpx.get(emu.url + "/user-info", headers=headers) for _ in range(6)]
+        limited = burst[-1]
+        assert limited.status_code == 429
+        assert ("Retry-After" in limited.headers) is retry_after
+        assert limited.json()["message"] == (
+            "Maximum request rate exceeded. Wait 0secs before issuing a new request"
+        )
+        # A client whose own limit is above the server's meets 429s and still succeeds.
+        with nftower.TowerClient(emu.url, emu.token, emu.workspace_id, rate_limit=50) as tower:
+            names = [tower.user_info().user_name for _ in range(12)]
+        assert names == [emu.user_name] * 12
+        assert emu.stats()["rate_limited"] > 2
+
+
+def test_an_internal_error_carries_tower_s_oops_and_an_error_id() -> None:
+    import nftower
+
+    with TowerEmulator(rate_limit=None) as emu:
+        emu.inject("status", method="GET", path="/user-info", status=500, times=10)
+        answer = httpx.get(emu.url + "/user-info", headers={"Authorization": f"Bearer {emu.token}"})
+        message = answer.json()["message"]
+        assert re.fullmatch(r"Oops\.\.\. Unable to process request - Error ID: \w{22}", message)
+        with (
+            nftower.TowerClient(emu.url, emu.token, emu.workspace_id, max_retries=0) as tower,
+            pytest.raises(nftower.TowerAPIError) as caught,
+        ):
+            tower.user_info()
+        answered = emu.requests[-1].response_json["message"]
+    assert caught.value.error_id == answered.rsplit(" ", 1)[-1]
+    assert f"(Error ID: {caught.value.error_id})" in str(caught.value)

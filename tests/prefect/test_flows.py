@@ -165,7 +165,12 @@ async def test_async_flow(
     assert len(launches_of(emulator, token)) == 3
 
 
-def test_api_errors_reach_the_run_logs_in_full(credentials: TowerCredentials) -> None:
+def test_api_errors_reach_the_run_logs_in_full(
+    credentials: TowerCredentials, emulator: TowerEmulator
+) -> None:
+    # Tower's 404 carries no Error ID; an injected one does.
+    emulator.inject("status", method="GET", path=r"^/workflow/0000unknown0000$", status=404)
+
     @flow
     def reads_an_unknown_run(credentials: TowerCredentials) -> Any:
         read = get_workflow(credentials, "0000unknown0000", return_state=True)

@@ -118,9 +118,11 @@ def test_timeout_keeps_the_run_when_cancel_on_exit_is_off(
 
 
 def test_api_error_is_logged_with_status_operation_and_error_id(
-    credentials: TowerCredentials, caplog: pytest.LogCaptureFixture
+    credentials: TowerCredentials, emulator: TowerEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR)
+    # Tower's 404 carries no Error ID; an injected one does.
+    emulator.inject("status", method="GET", path=r"^/workflow/0000000000unknown$", status=404)
     with pytest.raises(NotFoundError) as caught:
         get_workflow.fn(credentials, "0000000000unknown")
     assert caught.value.error_id

@@ -68,6 +68,9 @@ def test_token_absent_from_a_failing_flow_run(
         access_token=token + "-expired", api_url=emulator.url, workspace=str(emulator.workspace_id)
     )
 
+    # Tower's 403 and 404 carry no Error ID: an injected 404 does, to show one in the logs.
+    emulator.inject("status", method="GET", path=r"^/workflow/unknown0000000$", status=404)
+
     @flow
     def leaky_if_anything(credentials: TowerCredentials, bad: TowerCredentials) -> None:
         call_tower_endpoint(credentials, "GET", "/workflow/unknown0000000", return_state=True)

@@ -26,8 +26,10 @@ from ._errors import (
     ApiError,
     ceil_seconds,
     error_body,
+    error_id,
     format_retry_after,
     internal_error_body,
+    rate_limited_body,
 )
 from ._faults import Fault, FaultBook, drop_connection
 from ._records import RecordedRequest, RequestLog, SlidingWindowLimiter, token_hash
@@ -54,6 +56,8 @@ class EmulatorState:
     tokens_lock: threading.Lock = field(default_factory=threading.Lock)
     datasets: DatasetStore = field(default_factory=DatasetStore)
     run_files: RunFileMarks = field(default_factory=RunFileMarks)
+    retry_after: bool = True
+    bad_token_status: int = 403
 
     def add_token(self, token: str) -> None:
         if not isinstance(token, str) or not token.strip():
@@ -76,6 +80,7 @@ class Answer:
 
     @classmethod
     def error(cls, status: int, message: str, headers: dict[str, str] | None = None) -> Answer:
+        """A refused request: ``{"message": ...}`` without Error ID."""
         return cls.of(status, error_body(message), headers)
 
     @classmethod
@@ -254,22 +259,33 @@ class EmulatorApp:
         arrived: float,
     ) -> Answer:
         if fault is not None and fault.kind == "status":
-            return Answer.error(fault.status, f"Injected failure (HTTP {fault.status})")
+            if fault.status >= 500:
+                return Answer.of(fault.status, internal_error_body())
+            # An injected 4xx keeps an Error ID, so that tests can show one on any status.
+            message = f"Injected failure (HTTP {fault.status}) - Error ID: {error_id()}"
+            return Answer.error(fault.status, message)
         if fault is not None and fault.kind == "rate_limit":
             retry = {"Retry-After": format_retry_after(fault.retry_after)}
-            return Answer.error(429, "Maximum request rate exceeded (injected)", retry)
+            return Answer.of(429, rate_limited_body(fault.retry_after), retry)
         if (scope["method"], scope["path"]) not in PUBLIC_OPERATIONS:
             if not self.state.is_valid(hashed):
-                return Answer.error(403, "Unauthorized: missing, invalid or expired access token")
+                return self._bad_token()
             assert hashed is not None
             wait = self.state.limiter.hit(hashed, arrived)
             if wait > 0:
-                retry = {"Retry-After": str(ceil_seconds(wait))}
-                return Answer.error(429, "Maximum request rate exceeded", retry)
+                retry = {"Retry-After": str(ceil_seconds(wait))} if self.state.retry_after else {}
+                return Answer.of(429, rate_limited_body(wait), retry)
         multipart = scope.get("nftower_multipart", False)
         if body and parsed is None and not multipart:
             return Answer.error(400, "Malformed JSON request body")
         return await self._dispatch(scope, body)
+
+    def _bad_token(self) -> Answer:
+        """403 with the schema's "Operation not allowed" by default; 401 with an empty body
+        when the emulator is told to answer as an authenticating proxy does."""
+        if self.state.bad_token_status == 401:
+            return Answer(401)
+        return Answer.error(403, "Operation not allowed")
 
     async def _dispatch(self, scope: Message, body: bytes) -> Answer:
         messages: list[MutableMapping[str, Any]] = []

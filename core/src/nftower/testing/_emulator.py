@@ -19,6 +19,8 @@ class TowerEmulator:
 
     Runs advance on a clock scaled by ``speed`` (emulated seconds per real second), so a
     default 20-second run finishes in about one real second at ``speed=20``.
+    ``retry_after=False`` sends 429s without a ``Retry-After`` header;
+    ``bad_token_status=401`` answers a bad token with 401 and an empty body (default: 403).
 
     >>> import httpx
     >>> with TowerEmulator(speed=100) as emu:
@@ -39,7 +41,11 @@ class TowerEmulator:
         host: str = "127.0.0.1",
         port: int = 0,
         seed: bool = True,
+        retry_after: bool = True,
+        bad_token_status: int = 403,
     ) -> None:
+        if bad_token_status not in (401, 403):
+            raise ValueError("bad_token_status must be 401 or 403")
         if rate_limit is not None and rate_limit < 1:
             raise ValueError("rate_limit must be a positive integer or None")
         if rate_limit_window <= 0:
@@ -48,6 +54,8 @@ class TowerEmulator:
         self._state = EmulatorState(
             world=World(speed=float(speed), seed=seed),
             limiter=SlidingWindowLimiter(rate_limit, rate_limit_window),
+            retry_after=retry_after,
+            bad_token_status=bad_token_status,
         )
         self._state.add_token(self.token)
         self._host, self._port = host, port

@@ -33,14 +33,15 @@ def error_id() -> str:
 
 
 def error_body(message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    """The ``ErrorResponse`` body Tower sends: the message followed by an Error ID.
+    """The ``ErrorResponse`` body of a refused request, as Tower writes it: the message alone
+    (validation, permission and not-found errors carry no Error ID).
 
     With ``errors`` it is a ``WorkflowLaunchValidationErrorResponse`` (several failures).
 
-    >>> error_body("Oops")["message"].startswith("Oops - Error ID: ")
-    True
+    >>> error_body("Invalid run name")
+    {'message': 'Invalid run name'}
     """
-    body: dict[str, Any] = {"message": f"{message} - Error ID: {error_id()}"}
+    body: dict[str, Any] = {"message": message}
     if errors:
         body["errors"] = errors
     return body
@@ -53,6 +54,18 @@ def internal_error_body() -> dict[str, Any]:
     'Oops... Unable to process request - Error ID'
     """
     return {"message": f"{INTERNAL_ERROR} - Error ID: {error_id()}"}
+
+
+def rate_limited_body(wait: float) -> dict[str, Any]:
+    """The body of a 429: the whole seconds to wait, rounded down, and no Error ID.
+
+    >>> rate_limited_body(0.4)["message"]
+    'Maximum request rate exceeded. Wait 0secs before issuing a new request'
+    """
+    seconds = max(0, math.floor(wait))
+    return {
+        "message": f"Maximum request rate exceeded. Wait {seconds}secs before issuing a new request"
+    }
 
 
 class ApiError(Exception):

@@ -50,6 +50,16 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="window in seconds (default: %(default)s)",
     )
     parser.add_argument("--no-seed", action="store_true", help="start with an empty world")
+    parser.add_argument(
+        "--no-retry-after", action="store_true", help="send 429s without a Retry-After header"
+    )
+    parser.add_argument(
+        "--bad-token-status",
+        type=int,
+        choices=(401, 403),
+        default=403,
+        help="status answered to a bad token; 401 has an empty body (default: %(default)s)",
+    )
     return parser
 
 
@@ -74,6 +84,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "nftower-emulator") -> i
         host=args.host,
         port=args.port,
         seed=not args.no_seed,
+        retry_after=not args.no_retry_after,
+        bad_token_status=args.bad_token_status,
     )
     stop = threading.Event()
 
