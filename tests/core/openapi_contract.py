@@ -356,9 +356,70 @@ def recorded_query(record: Any) -> str:
     return urlencode(pairs + extra)
 
 
+def missing_properties(method: str, path: str, status: int, body: Any) -> list[str]:
+    """Declared properties absent from a response body, as ``<DTO>.<property> at <where>``.
+
+    Tower serialises every property of its DTOs (``null`` where unset); this walks the body
+    along the operation's response schema (``$ref``, ``allOf``, arrays, maps and
+    discriminated ``oneOf``) and lists each declared, readable property that is missing.
+    """
+    try:
+        _, operation = operation_for(method, path)
+    except ContractError as exc:
+        return [str(exc)]
+    answer = operation.get("responses", {}).get(str(status)) or {}
+    schema = ((answer.get("content") or {}).get("application/json") or {}).get("schema")
+    if schema is None or body is None:
+        return []
+    found: list[str] = []
+    _walk_missing(schema, body, "$", found, load_spec()["components"]["schemas"])
+    return found
+
+
+def _walk_missing(
+    schema: dict[str, Any], value: Any, where: str, found: list[str], schemas: dict[str, Any]
+) -> None:
+    name = ""
+    while True:
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            name = ref.removeprefix(_SCHEMAS)
+            schema = schemas[name]
+        elif isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
+            schema = schema["allOf"][0]
+        else:
+            break
+    discriminator = schema.get("discriminator")
+    if isinstance(discriminator, dict) and isinstance(value, dict):
+        target = (discriminator.get("mapping") or {}).get(value.get(discriminator["propertyName"]))
+        if isinstance(target, str) and target.removeprefix(_SCHEMAS) != name:
+            _walk_missing({"$ref": target}, value, where, found, schemas)
+            return
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            _walk_missing(schema["items"], item, f"{where}[{index}]", found, schemas)
+        return
+    if not isinstance(value, dict):
+        return
+    properties = schema.get("properties") or {}
+    for prop, declared in properties.items():
+        # not a property: a flag that relax() set on a "properties" map holding a "type" key
+        if not isinstance(declared, dict) or declared.get("writeOnly"):
+            continue
+        if prop not in value:
+            found.append(f"{name or 'object'}.{prop} at {where}")
+        elif value[prop] is not None:
+            _walk_missing(declared, value[prop], f"{where}.{prop}", found, schemas)
+    extra = schema.get("additionalProperties")
+    if not properties and isinstance(extra, dict) and extra:
+        for key, item in value.items():
+            _walk_missing(extra, item, f"{where}.{key}", found, schemas)
+
+
 def exchange_problems(record: Any) -> list[str]:
     """Problems of one recorded exchange (a ``RecordedRequest``): undeclared query parameters,
-    request body and response against the schema (unknown properties included)."""
+    request body and response against the schema (unknown properties included), and for a
+    success every declared property present (:func:`missing_properties`)."""
     query = recorded_query(record)
     form = getattr(record, "form", None)
     problems = request_problems(record.method, record.path, query, record.json, form)
@@ -371,6 +432,12 @@ def exchange_problems(record: Any) -> list[str]:
             query,
             getattr(record, "response_content_type", None),
         )
+        if record.status < 300:
+            missing = missing_properties(
+                record.method, record.path, record.status, record.response_json
+            )
+            if missing:
+                problems.append("declared properties missing: " + ", ".join(missing))
     return problems
 
 

@@ -85,3 +85,17 @@ def test_wrong_body_type_is_flagged() -> None:
     problems = contract.exchange_problems(record("POST", "/workflow/launch", body=body))
     assert len(problems) == 1
     assert "'x' is not of type 'integer' at ['launch', 'labelIds', 0]" in problems[0]
+
+
+def test_a_response_missing_a_declared_property_is_flagged() -> None:
+    label = {"id": 1, "name": "nightly", "resource": False, "isDefault": False,
+             "isDynamic": False, "isInterpolated": False, "dateCreated": None}  # fmt: skip
+    body = {"labels": [label], "totalSize": 1}
+    assert contract.missing_properties("GET", "/labels", 200, body) == [
+        "LabelDbDto.value at $.labels[0]"
+    ]
+    assert contract.missing_properties("GET", "/labels", 200, {**body, "labels": []}) == []
+    config = {"discriminator": "aws-batch", "workDir": "s3://b"}
+    envelope = {"computeEnv": {"config": config}}
+    missing = contract.missing_properties("GET", "/compute-envs/abc", 200, envelope)
+    assert "AwsBatchConfig.headQueue at $.computeEnv.config" in missing
