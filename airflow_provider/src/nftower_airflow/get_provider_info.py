@@ -37,7 +37,10 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": ["nftower_airflow.hooks"]}],
         "operators": [
-            {"integration-name": INTEGRATION, "python-modules": ["nftower_airflow.operators"]}
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["nftower_airflow.operators", "nftower_airflow.data_operators"],
+            }
         ],
         "sensors": [
             {"integration-name": INTEGRATION, "python-modules": ["nftower_airflow.sensors"]}

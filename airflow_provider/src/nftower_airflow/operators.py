@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseOperator, ResumableJobMixin, conf
 
+from nftower_airflow._assets import emit_run_assets, outputs_alias
 from nftower_airflow._events import failure_reason, validate_event
 from nftower_airflow._runs import (
     TowerHookMixin,
@@ -68,6 +69,12 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
     :param unknown_timeout: seconds a run may stay UNKNOWN before it counts as failed.
     :param resume_on_retry: on a task retry, relaunch a FAILED run with Nextflow resume.
     :param cancel_on_kill: cancel the run when the task is killed or times out.
+    :param dataset: a dataset name, id or version URL (templated, e.g. the URL a
+        ``TowerDatasetUploadOperator`` returned); its version URL becomes ``dataset_param``.
+    :param dataset_param: the pipeline parameter taking the dataset URL (``input``).
+    :param tower_outputs_as_assets: on success, emit an asset event for each output location
+        of the run (its ``outdir``-like params) through the alias ``tower-outputs-<task_id>``.
+        Declared ``outlets`` get the run's id and URL in their event's extra.
     :param launch_kwargs: further ``nftower`` launch fields (``params_mode``, ``create_labels``,
         ``pull_latest``, ``stub_run``, or raw launch JSON fields).
     """
@@ -85,6 +92,7 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         "pre_run_script",
         "post_run_script",
         "workspace",
+        "dataset",
         "launch_kwargs",
     )
     template_fields_renderers = {"pipeline_params": "json", "launch_kwargs": "json"}
@@ -107,6 +115,9 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         pre_run_script: str | None = None,
         post_run_script: str | None = None,
         launch_kwargs: dict[str, Any] | None = None,
+        dataset: str | None = None,
+        dataset_param: str = "input",
+        tower_outputs_as_assets: bool = False,
         tower_conn_id: str = "tower_default",
         workspace: str | int | None = None,
         wait_for_completion: bool = True,
@@ -135,6 +146,11 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         self.pre_run_script = pre_run_script
         self.post_run_script = post_run_script
         self.launch_kwargs = launch_kwargs or {}
+        self.dataset = dataset
+        self.dataset_param = dataset_param
+        self.tower_outputs_as_assets = tower_outputs_as_assets
+        if tower_outputs_as_assets:
+            self.outlets = [*self.outlets, outputs_alias(self.task_id)]
         self.tower_conn_id = tower_conn_id
         self.workspace = workspace
         self.wait_for_completion = wait_for_completion
@@ -163,13 +179,16 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
             if self.wait_for_completion and not self.deferrable:
                 self.execute_resumable(context)
                 assert self.workflow_id is not None
+                self._emit_assets(context)
                 return self.workflow_id
             workflow = self._start(context)
             if not self.wait_for_completion:
                 return self.workflow_id or ""
             status = status_text(workflow.status)
             if status not in _ACTIVE and status != "UNKNOWN":
-                return self._finish(workflow)
+                done = self._finish(workflow)
+                self._emit_assets(context)
+                return done
             self._defer(context)
         finally:
             self._close_client()
@@ -219,6 +238,8 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
             "post_run_script": self.post_run_script,
         }
         fields = {key: value for key, value in fields.items() if value not in (None, "", [], {})}
+        if self.dataset:
+            fields.update(dataset=self.dataset, dataset_param=self.dataset_param)
         fields.update(self.launch_kwargs or {})
         return fields
 
@@ -318,6 +339,7 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         try:
             if status == "success":
                 self.log.info("Tower run %s succeeded", workflow_id)
+                self._emit_assets(context)
                 return workflow_id
             if status == "timeout":
                 self._cancel_after_timeout()
@@ -334,6 +356,18 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
             return self._finish(workflow, reason=failure_reason(event))
         finally:
             self._close_client()
+
+    def _emit_assets(self, context: Any) -> None:
+        assert self.workflow_id is not None
+        emit_run_assets(
+            context,
+            list(self.outlets),
+            self._client,
+            self.workflow_id,
+            self.run_url,
+            outputs_as_assets=self.tower_outputs_as_assets,
+            log=self.log,
+        )
 
     def _run_url(self, context: Any) -> str:
         if self.run_url is None:

@@ -126,7 +126,22 @@ def summary_markdown(
             lines.append(
                 f"| {task.name or task.process or '-'} | {task.exit_code} | {task.workdir or '-'} |"
             )
+    if report is not None:
+        lines += failure_details(report)
     return "\n".join(lines) + "\n"
+
+
+def failure_details(report: FailureReport) -> list[str]:
+    """Markdown lines: each failed task's ``.command.err`` tail, then the Nextflow log tail."""
+    lines: list[str] = []
+    for task in report.failed_tasks:
+        stderr = report.task_stderr.get(task.task_id or -1)
+        if stderr:
+            name = task.name or task.process or task.task_id
+            lines += ["", f"**{name}: `.command.err`**", "", "```", stderr.rstrip(), "```"]
+    if report.log_tail:
+        lines += ["", "**Nextflow log (last lines)**", "", "```", *report.log_tail, "```"]
+    return lines
 
 
 @dataclass

@@ -40,6 +40,11 @@ def _pick(arguments: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
     return {name: arguments[name] for name in names}
 
 
+def _dataset(dataset: str | None, dataset_param: str) -> dict[str, Any] | None:
+    """The launch options passing a dataset (None without one)."""
+    return {"dataset": dataset, "dataset_param": dataset_param} if dataset else None
+
+
 @flow(name="run-tower-pipeline", on_cancellation=[cancel_tower_runs])
 async def arun_pipeline(
     credentials: TowerCredentials,
@@ -54,10 +59,14 @@ async def arun_pipeline(
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     timeout: float | None = None,
     cancel_on_exit: bool = True,
+    dataset: str | None = None,
+    dataset_param: str = "input",
 ) -> Workflow:
     """Async form of `run_pipeline`."""
     arguments = locals()
-    workflow_id: str = await alaunch_workflow(**_pick(arguments, _LAUNCH))
+    workflow_id: str = await alaunch_workflow(
+        **_pick(arguments, _LAUNCH), launch_options=_dataset(dataset, dataset_param)
+    )
     workflow: Workflow = await await_for_workflow(
         credentials, workflow_id, **_pick(arguments, _WAIT)
     )
@@ -78,6 +87,8 @@ def run_pipeline(
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     timeout: float | None = None,
     cancel_on_exit: bool = True,
+    dataset: str | None = None,
+    dataset_param: str = "input",
 ) -> Workflow:
     """Launch a pipeline on Tower, wait for it and return the final workflow.
 
@@ -100,11 +111,17 @@ def run_pipeline(
         poll_interval: Seconds between status checks.
         timeout: Seconds to wait at most (None: no limit); the run is cancelled past it.
         cancel_on_exit: Cancel the Tower run on timeout or cancellation.
+        dataset: A dataset name, id or version URL (e.g. what `upload_dataset` returned);
+            its version URL becomes the pipeline parameter `dataset_param`.
+        dataset_param: The pipeline parameter taking the dataset URL.
 
     Returns:
         The final `nftower.Workflow`.
     """
     arguments = locals()
     # inside a sync flow the dispatching tasks run synchronously
-    workflow_id = cast(str, launch_workflow(**_pick(arguments, _LAUNCH)))
+    launch = _pick(arguments, _LAUNCH)
+    workflow_id = cast(
+        str, launch_workflow(**launch, launch_options=_dataset(dataset, dataset_param))
+    )
     return cast("Workflow", wait_for_workflow(credentials, workflow_id, **_pick(arguments, _WAIT)))

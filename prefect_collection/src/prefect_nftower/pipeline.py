@@ -162,12 +162,25 @@ class TowerPipeline(JobBlock["Workflow"]):
         default=True,
         description="Cancel the Tower run when waiting times out or is cancelled.",
     )
+    dataset: str | None = Field(
+        default=None,
+        description="Dataset name, id or version URL passed as the dataset parameter.",
+    )
+    dataset_param: str = Field(
+        default="input", description="Pipeline parameter taking the dataset's version URL."
+    )
 
     async def atrigger(self) -> TowerWorkflowRun:
         """Async form of `trigger`."""
         from ._launching import alaunch, launch_arguments
 
-        handle, reporter = await alaunch(self.credentials, **launch_arguments(dict(self)))
+        arguments = dict(self)
+        if self.dataset:
+            arguments["launch_options"] = {
+                "dataset": self.dataset,
+                "dataset_param": self.dataset_param,
+            }
+        handle, reporter = await alaunch(self.credentials, **launch_arguments(arguments))
         return TowerWorkflowRun(self, handle.workflow_id, action=handle.action, reporter=reporter)
 
     @async_dispatch(atrigger)
