@@ -2,10 +2,12 @@
 
 Runs against a real Tower / Seqera Platform when ``TOWER_ACCESS_TOKEN`` is set (with
 ``TOWER_API_ENDPOINT`` and ``TOWER_WORKSPACE_ID`` as usual), otherwise against a local Tower
-emulator started here. Run it twice on the same day: the second run reattaches to the first
+emulator started here. It generates the day's samplesheet, uploads it as a version of the
+``rnaseq-samplesheet`` dataset and launches with that version's URL as ``input``. Run it twice
+on the same day: the second run reuses the version (same content) and reattaches to the run
 instead of launching a duplicate (``ensure_run`` with a deterministic run name).
 
-    python examples/core/nightly_launch.py [--date 2024-06-01] [--timeout 600]
+    python examples/core/nightly_launch.py [--date 2024-06-01] [--timeout 600] [--fail]
 """
 
 from __future__ import annotations
@@ -19,6 +21,17 @@ import sys
 from collections.abc import Iterator
 
 from nftower import TowerClient, Workflow, make_run_name
+
+SAMPLES = ("WT_REP1", "WT_REP2", "KO_REP1")
+
+
+def samplesheet(day: dt.date) -> str:
+    """The day's samplesheet (nf-core/rnaseq columns): one row per sample of that night."""
+    rows = ["sample,fastq_1,fastq_2,strandedness"]
+    for sample in SAMPLES:
+        prefix = f"s3://demo-bucket/fastq/{day:%Y/%m/%d}/{sample}"
+        rows.append(f"{sample},{prefix}_R1.fastq.gz,{prefix}_R2.fastq.gz,auto")
+    return "\n".join(rows) + "\n"
 
 
 @contextlib.contextmanager
@@ -41,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--date", type=dt.date.fromisoformat, default=dt.date.today())
     parser.add_argument("--timeout", type=float, default=6 * 3600.0)
+    parser.add_argument(
+        "--fail", action="store_true", help="emulator only: make the run fail, to see the report"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is too chatty
@@ -50,10 +66,17 @@ def main(argv: list[str] | None = None) -> int:
         "outdir": f"s3://demo-bucket/results/rnaseq/{day:%Y/%m/%d}",
         "run_date": day,
     }
+    if args.fail:
+        params["emulator_outcome"] = "fail"
     run_name = make_run_name("rnaseq-nightly", day.isoformat())
 
     with tower_client() as (tower, poll_interval):
-        handle = tower.ensure_run("rnaseq", run_name=run_name, params=params)
+        dataset = tower.get_or_create_dataset("rnaseq-samplesheet", "Nightly rnaseq samples")
+        version = tower.upload_dataset_version(
+            dataset, samplesheet(day).encode(), file_name=f"samplesheet-{day.isoformat()}.csv"
+        )
+        print(f"Samplesheet: version {version.version} of {dataset.name}: {version.url}")
+        handle = tower.ensure_run("rnaseq", run_name=run_name, params=params, dataset=version)
         print(f"{handle.action.capitalize()} run {handle.run_name} ({handle.workflow_id})")
         print(f"Run page: {tower.run_url(tower.get_workflow(handle.workflow_id))}")
 

@@ -37,6 +37,7 @@ def test_nightly_example(
     assert workflow.status == WorkflowStatus.SUCCEEDED
     (launch,) = launches_of(emulator, token)
     params = json.loads(launch.json["launch"]["paramsText"])
-    assert params["input"] == "s3://demo-bucket/samplesheets/2024-06-01.csv"
+    assert params["input"].endswith("/n/samplesheet-2024-06-01.csv")
+    assert "/datasets/" in params["input"]
     assert params["outdir"] == "s3://demo-bucket/results/rnaseq/2024-06-01"
     assert launch.json["launch"]["runName"].startswith("nightly-2024-06-01-")
