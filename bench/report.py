@@ -216,6 +216,20 @@ def _overhead_findings(data: dict[str, Any]) -> str:
     return "- " + _bullet(first) + "\n- " + _bullet(second)
 
 
+def _transfer_section(data: dict[str, Any]) -> str:
+    rows = [
+        ["upload (multipart, streamed from disk)", data["upload_s"],
+         data["peak_rss_growth_upload_mib"]],
+        ["download (reuse check: streamed into a SHA-256)", data["download_and_compare_s"],
+         data["peak_rss_growth_download_mib"]],
+        ["reference: the file read whole into memory", "-",
+         data["peak_rss_growth_reading_whole_file_mib"]],
+    ]  # fmt: skip
+    size = round(data["bytes"] / 1024 / 1024, 1)
+    table = _table(["step", "seconds", "peak RSS growth (MiB)"], rows)
+    return f"Dataset file of {size} MiB ({data['bytes']} bytes).\n\n{table}"
+
+
 def _bullet(text: str) -> str:
     """``text`` wrapped as the body of a list item (its first line follows ``- ``)."""
     return textwrap.fill(text, WIDTH - 2, subsequent_indent="  ")
@@ -231,6 +245,9 @@ def write(results: dict[str, Any]) -> None:
             _overhead_section(results["overhead"]) if "overhead" in results else "(not run)"
         ),
     }
+    sections["transfer"] = (
+        _transfer_section(results["transfer"]) if "transfer" in results else "(not run)"
+    )
     sections["host_wide"] = _host_wide_finding(results["limit"]) if "limit" in results else ""
     sections["overhead_findings"] = (
         _overhead_findings(results["overhead"]) if "overhead" in results else ""
@@ -314,4 +331,13 @@ Runs are launched under other tokens before the measurement.
 {overhead}
 
 {overhead_findings}
+
+## 4. Dataset transfer in bounded memory
+
+A samplesheet uploaded as a dataset version, then uploaded again: the second time the client
+downloads the stored version to compare it (same size, SHA-256) and reuses it. Both stream in
+64 KiB chunks, in a fresh process whose peak RSS (`VmHWM`, reset before each step) is
+measured; the emulator runs in its own process. Target: peak RSS growth under 50 MiB.
+
+{transfer}
 """
