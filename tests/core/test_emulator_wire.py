@@ -231,3 +231,34 @@ def test_an_internal_error_carries_tower_s_oops_and_an_error_id() -> None:
         answered = emu.requests[-1].response_json["message"]
     assert caught.value.error_id == answered.rsplit(" ", 1)[-1]
     assert f"(Error ID: {caught.value.error_id})" in str(caught.value)
+
+
+def test_a_task_that_ran_carries_the_full_task_dto(
+    emu: TowerEmulator, api: httpx.Client, running: str
+) -> None:
+    emu.advance(60)  # the run ends; every task has run
+    tasks = [row["task"] for row in get(api, emu, f"/workflow/{running}/tasks")["tasks"]]
+    done = [task for task in tasks if task["status"] == "COMPLETED"]
+    assert done, tasks
+    for task in done:
+        assert set(task) == set(dtos.properties("Task"))
+        assert task["module"] == []
+        assert task["script"].strip()
+        assert task["priceModel"] in ("standard", "spot")
+        assert task["machineType"] and task["nativeId"] and task["container"]
+        assert task["executor"] == "awsbatch" and task["queue"] and task["attempt"] == 1
+        assert re.fullmatch(r"[0-9a-f]{2}/[0-9a-f]{6}", task["hash"]), task["hash"]
+        prefix, rest = task["workdir"].split("/")[-2:]  # .../<2 hex>/<30 hex>, as the hash
+        assert (prefix, rest[:6]) == (task["hash"][:2], task["hash"][3:])
+        assert task["exitStatus"] == 0 and task["exit"] == 0
+        assert task["duration"] >= task["realtime"] > 0
+        assert isinstance(task["cost"], float) and task["cost"] >= 0
+        assert task["peakRss"] > 0 and task["readBytes"] > 0
+
+
+@pytest.mark.parametrize("exit_value", ["0", 0])
+def test_the_client_reads_a_task_exit_sent_as_a_string(exit_value: Any) -> None:
+    from nftower import Task
+
+    task = Task.model_validate({"task": {"taskId": 1, "status": "COMPLETED", "exit": exit_value}})
+    assert task.exit_code == 0

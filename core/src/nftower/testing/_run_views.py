@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from ._errors import iso
@@ -75,9 +76,15 @@ def progress(run: Run, state: RunState) -> dict[str, Any]:
 
 
 def task(run: Run, item: TaskState) -> dict[str, Any]:
-    """``Task``."""
-    done = item.complete is not None and item.start is not None
-    millis = int(((item.complete or 0) - (item.start or 0)) * 1000) if done else None
+    """``Task``: what Nextflow reports of a task, metrics once it has run (plausible values
+    shaped like tw's recorded tasks)."""
+    started = item.start is not None
+    done = item.complete is not None and started
+    realtime = int(((item.complete or 0) - (item.start or 0)) * 1000) if done else None
+    duration = int(((item.complete or 0) - item.submit) * 1000) if done else None
+    native = uuid.uuid5(uuid.NAMESPACE_URL, f"{run.id}/{item.index}")
+    ran = done and item.status != "ABORTED"
+    memory = 2 * 1024**3
     return {
         "id": item.index + 1,
         "taskId": item.index + 1,
@@ -90,19 +97,45 @@ def task(run: Run, item: TaskState) -> dict[str, Any]:
         "submit": iso(item.submit),
         "start": iso(item.start),
         "complete": iso(item.complete),
-        "duration": millis,
-        "realtime": millis,
+        "duration": duration,
+        "realtime": realtime,
         "exit": item.exit,
         "exitStatus": item.exit,
         "errorAction": "TERMINATE" if item.status == "FAILED" else None,
         "workdir": run.task_workdir(item.index),
+        "scratch": None,
         "executor": "awsbatch",
-        "nativeId": f"{run.id}-{item.index + 1}",
+        "nativeId": str(native),
+        "logStreamId": f"tower-{run.id}/default/{native}" if started else None,
         "container": "quay.io/nextflow/bash",
         "queue": "demo-ce-queue",
+        "machineType": "m5.large" if started else None,
+        "cloudZone": "eu-west-1a" if started else None,
+        "priceModel": "standard" if started else None,
+        "module": [],
+        "script": f"\n    echo '{item.spec.name} on {run.run_name}'\n    ",
+        "env": None,
         "cpus": 1,
-        "memory": 2 * 1024**3,
-        "cost": 0.0,
+        "memory": memory,
+        "disk": None,
+        "time": 14400000,
+        "cost": round((realtime or 0) / 3_600_000 * 0.096, 6) if done else None,
+        "pcpu": 87.5 if ran else None,
+        "pmem": 0.4 if ran else None,
+        "rss": 9_830_400 if ran else None,
+        "vmem": 33_239_040 if ran else None,
+        "peakRss": 10_067_968 if ran else None,
+        "peakVmem": 33_243_136 if ran else None,
+        "rchar": 673_556 if ran else None,
+        "wchar": 1_428 if ran else None,
+        "syscr": 242 if ran else None,
+        "syscw": 17 if ran else None,
+        "readBytes": 7_213_056 if ran else None,
+        "writeBytes": 12_288 if ran else None,
+        "volCtxt": 15 if ran else None,
+        "invCtxt": 4 if ran else None,
+        "numSpotInterruptions": 0 if started else None,
+        "errorMessage": None,
         "dateCreated": iso(item.submit),
         "lastUpdated": iso(item.complete or item.start or item.submit),
     }
