@@ -245,15 +245,22 @@ def test_a_task_that_ran_carries_the_full_task_dto(
         assert task["module"] == []
         assert task["script"].strip()
         assert task["priceModel"] in ("standard", "spot")
-        assert task["machineType"] and task["nativeId"] and task["container"]
-        assert task["executor"] == "awsbatch" and task["queue"] and task["attempt"] == 1
+        assert task["machineType"]
+        assert task["nativeId"]
+        assert task["container"]
+        assert task["executor"] == "awsbatch"
+        assert task["queue"]
+        assert task["attempt"] == 1
         assert re.fullmatch(r"[0-9a-f]{2}/[0-9a-f]{6}", task["hash"]), task["hash"]
         prefix, rest = task["workdir"].split("/")[-2:]  # .../<2 hex>/<30 hex>, as the hash
         assert (prefix, rest[:6]) == (task["hash"][:2], task["hash"][3:])
-        assert task["exitStatus"] == 0 and task["exit"] == 0
+        assert task["exitStatus"] == 0
+        assert task["exit"] == 0
         assert task["duration"] >= task["realtime"] > 0
-        assert isinstance(task["cost"], float) and task["cost"] >= 0
-        assert task["peakRss"] > 0 and task["readBytes"] > 0
+        assert isinstance(task["cost"], float)
+        assert task["cost"] >= 0
+        assert task["peakRss"] > 0
+        assert task["readBytes"] > 0
 
 
 @pytest.mark.parametrize("exit_value", ["0", 0])
