@@ -87,7 +87,7 @@ def relax(spec: dict[str, Any]) -> dict[str, Any]:
             "properties"
         ):
             schema["additionalProperties"] = {}
-        if "type" in schema:
+        if isinstance(schema.get("type"), str):  # a schema, not a properties map with "type"
             schema["nullable"] = True
         if "enum" in schema and None not in schema["enum"]:
             schema["enum"] = [*schema["enum"], None]
@@ -403,7 +403,6 @@ def _walk_missing(
         return
     properties = schema.get("properties") or {}
     for prop, declared in properties.items():
-        # not a property: a flag that relax() set on a "properties" map holding a "type" key
         if not isinstance(declared, dict) or declared.get("writeOnly"):
             continue
         if prop not in value:
