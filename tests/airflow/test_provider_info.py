@@ -107,3 +107,21 @@ def test_provider_modules_import_cheaply() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_building_tasks_loads_only_the_dependency_free_status_module() -> None:
+    """Operators and sensors check their arguments with real status names from
+    ``nftower.status``, which imports nothing: no client, model or configuration code."""
+    code = (
+        "import sys\n"
+        "from nftower_airflow.operators import TowerLaunchOperator\n"
+        "from nftower_airflow.sensors import TowerRunSensor\n"
+        "TowerLaunchOperator(task_id='l', pipeline='hello')\n"
+        "TowerRunSensor(task_id='s', workflow_id='w', target_status='running')\n"
+        "print(sorted(m for m in sys.modules if m == 'nftower' or m.startswith('nftower.')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    loaded = result.stdout.strip().splitlines()[-1]
+    assert loaded == "['nftower', 'nftower._exceptions', 'nftower._version', 'nftower.status']"

@@ -193,3 +193,30 @@ async def test_many_triggers_share_one_batched_poller(tower_conn: Any) -> None:
     assert stats.list_calls + stats.describe_calls < 0.5 * len(runs) * stats.cycles
     assert tower_conn.max_calls_in_window(1.0) <= 20
     assert not [r for r in tower_conn.requests if r.status == 429]
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "event_status", "reason"),
+    [
+        ("succeeded", "SUCCEEDED", "success", None),
+        ("failed", "FAILED", "failed", None),
+        ("cancelled", "CANCELLED", "cancelled", None),
+        ("unknown", "UNKNOWN", "failed", None),
+        ("deadline", "RUNNING", "timeout", "execution_timeout"),
+    ],
+)
+def test_each_follow_outcome_is_one_event(
+    kind: str, status: str, event_status: str, reason: str | None
+) -> None:
+    """The trigger only translates the core's outcome (the rule is pinned in the core)."""
+    from nftower import FollowOutcome, FollowRules, Workflow
+    from nftower.status import Ending
+
+    outcome = FollowOutcome(
+        Ending(kind), Workflow(id="w", status=status), "w", FollowRules(), waited=1.0
+    )
+    event = _trigger("w")._outcome_event(outcome, "execution_timeout").payload
+    assert (event["status"], event["reason"]) == (event_status, reason)
+    assert event["workflow_id"] == "w"
+    if event_status != "timeout":
+        assert event["workflow_status"] == status

@@ -90,6 +90,18 @@ def test_limiter_and_monitor_signatures() -> None:
     assert "WorkflowMonitor.shared(config: TowerConfig, *, poll_interval=30.0)" in TEXT
     wait = written(inspect.signature(WorkflowMonitor.wait), drop_first=True)
     assert f"monitor.wait{wait}" in TEXT
+    follow = written(inspect.signature(WorkflowMonitor.follow), drop_first=True)
+    assert f"monitor.follow{follow}" in TEXT
+
+
+def test_the_follow_rule_table_names_every_ending() -> None:
+    from nftower.status import Ending
+
+    table = found(r"### Following a run: one rule\n.*?\| kind \| when \|\n\|---\|---\|\n(.*?)\n\n")
+    written_kinds = set(
+        re.findall(r"`(\w+)`", " ".join(row.split("|")[1] for row in table.splitlines()))
+    )
+    assert written_kinds == {kind.value for kind in Ending}
 
 
 def test_the_error_tree_is_the_class_hierarchy() -> None:

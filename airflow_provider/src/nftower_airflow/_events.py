@@ -9,9 +9,6 @@ from nftower_airflow.exceptions import TowerTriggerEventError
 EventStatus = Literal["success", "failed", "cancelled", "timeout", "error"]
 EVENT_STATUSES: frozenset[str] = frozenset({"success", "failed", "cancelled", "timeout", "error"})
 
-#: run statuses a sensor may wait for, in the order a run passes through them
-TARGET_STATUSES: tuple[str, ...] = ("SUBMITTED", "RUNNING", "SUCCEEDED")
-
 
 def make_event(
     status: EventStatus,
@@ -79,20 +76,20 @@ def failure_reason(event: dict[str, Any]) -> str | None:
 
 
 def target_reached(status: str, target: str) -> bool:
-    """True once a run with ``status`` has reached ``target`` (one of ``TARGET_STATUSES``).
+    """True once a run with ``status`` has reached ``target`` (``nftower.status.reached``).
 
     Example:
         >>> target_reached("SUCCEEDED", "RUNNING"), target_reached("SUBMITTED", "RUNNING")
         (True, False)
     """
-    if status not in TARGET_STATUSES:
-        return False
-    return TARGET_STATUSES.index(status) >= TARGET_STATUSES.index(target)
+    from nftower.status import reached
+
+    return reached(status, target)
 
 
 def check_target_status(target: str) -> str:
-    """Normalise and check a sensor's ``target_status`` before any call."""
-    value = str(target).upper()
-    if value not in TARGET_STATUSES:
-        raise ValueError(f"target_status must be one of {list(TARGET_STATUSES)}, got {target!r}")
-    return value
+    """Normalise and check a sensor's ``target_status`` before any call (one of
+    ``nftower.status.TARGETS``; the module imports nothing, DAG parsing stays cheap)."""
+    from nftower.status import check_target
+
+    return check_target(target)

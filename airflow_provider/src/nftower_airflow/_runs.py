@@ -50,10 +50,10 @@ class TowerHookMixin:
 
 
 def status_text(status: Any) -> str:
-    """``WorkflowStatus`` (or None) as its plain string value."""
-    if status is None:
-        return "UNKNOWN"
-    return str(getattr(status, "value", status))
+    """``WorkflowStatus`` (or None) as its plain string value (``nftower.status.name``)."""
+    from nftower.status import name
+
+    return name(status)
 
 
 def seconds(value: float | timedelta | None) -> float | None:

@@ -28,8 +28,6 @@ from nftower_airflow.links import TowerRunLink
 if TYPE_CHECKING:
     from nftower import TowerClient, Workflow
 
-_ACTIVE = frozenset({"SUBMITTED", "RUNNING"})
-
 
 class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
     """Launch a pipeline on Nextflow Tower / Seqera Platform and wait until the run ends.
@@ -184,8 +182,9 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
             workflow = self._start(context)
             if not self.wait_for_completion:
                 return self.workflow_id or ""
-            status = status_text(workflow.status)
-            if status not in _ACTIVE and status != "UNKNOWN":
+            from nftower.status import is_terminal
+
+            if is_terminal(workflow.status):
                 done = self._finish(workflow)
                 self._emit_assets(context)
                 return done
@@ -268,8 +267,9 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         return workflow
 
     def _finish(self, workflow: Workflow, *, reason: str | None = None) -> str:
-        status = status_text(workflow.status)
-        if status == "SUCCEEDED":
+        from nftower.status import SUCCEEDED
+
+        if status_text(workflow.status) == SUCCEEDED:
             self.log.info("Tower run %s succeeded", workflow.id)
             return str(workflow.id)
         raise_for_failure(self._client, workflow, self.log, reason=reason)
@@ -290,13 +290,17 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
             return "NOT_FOUND"
 
     def is_job_active(self, status: str) -> bool:
-        return status in _ACTIVE
+        from nftower.status import is_active
+
+        return is_active(status)
 
     def is_job_succeeded(self, status: str) -> bool:
-        return status == "SUCCEEDED"
+        from nftower.status import SUCCEEDED
+
+        return status == SUCCEEDED
 
     def poll_until_complete(self, external_id: Any, context: Any) -> None:
-        from nftower import WaitTimeoutError, WorkflowFailedError
+        from nftower.status import Ending
 
         workflow_id = str(external_id)
         if self.workflow_id != workflow_id:
@@ -305,22 +309,18 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         def on_change(workflow: Workflow) -> None:
             self.log.info("Run %s is %s", workflow_id, status_text(workflow.status))
 
-        try:
-            workflow = self._client.wait(
-                workflow_id,
-                poll_interval=self.poll_interval,
-                timeout=self.timeout,
-                unknown_timeout=self.unknown_timeout,
-                on_change=on_change,
-            )
-        except WaitTimeoutError as err:
+        outcome = self._client.follow(
+            workflow_id,
+            poll_interval=self.poll_interval,
+            timeout=self.timeout,
+            unknown_timeout=self.unknown_timeout,
+            on_change=on_change,
+        )
+        if outcome.kind is Ending.DEADLINE or outcome.workflow is None:
             self._cancel_after_timeout()
-            raise TowerRunTimeoutError(f"{err} (run {self._run_url(context)})") from err
-        except WorkflowFailedError as err:  # UNKNOWN for longer than unknown_timeout
-            workflow = self._client.get_workflow(workflow_id)
-            self._finish(workflow, reason=str(err))
-            return
-        self._finish(workflow)
+            raise TowerRunTimeoutError(f"{outcome.explain()} (run {self._run_url(context)})")
+        reason = outcome.explain() if outcome.kind is Ending.UNKNOWN else None
+        self._finish(outcome.workflow, reason=reason)
 
     def get_job_result(self, external_id: Any, context: Any) -> str:
         workflow_id = str(external_id)

@@ -29,8 +29,6 @@ from nftower_airflow._runs import (
 from nftower_airflow.exceptions import TowerTriggerEventError
 from nftower_airflow.links import TowerRunLink
 
-_FAILED = frozenset({"FAILED", "CANCELLED"})
-
 
 class TowerRunSensor(TowerHookMixin, BaseSensorOperator):
     """Wait until a Tower run reaches ``target_status``; raise if it fails or is cancelled.
@@ -81,6 +79,8 @@ class TowerRunSensor(TowerHookMixin, BaseSensorOperator):
         workflow_id = str(self.workflow_id)
         if not workflow_id or workflow_id == "None":
             raise ValueError("TowerRunSensor needs a workflow_id; got an empty value")
+        from nftower.status import is_terminal
+
         with self.hook.get_conn() as client:
             workflow = client.get_workflow(workflow_id)
             status = status_text(workflow.status)
@@ -90,7 +90,7 @@ class TowerRunSensor(TowerHookMixin, BaseSensorOperator):
                 push_run(context, workflow_id, self.run_url)
             if target_reached(status, self.target_status):
                 return True
-            if status in _FAILED:
+            if is_terminal(status):  # FAILED or CANCELLED: the target is out of reach
                 raise_for_failure(client, workflow, self.log)
         return False
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from nftower_airflow._events import (
-    EventStatus,
-    check_target_status,
-    make_event,
-    target_reached,
-)
-from nftower_airflow._runs import TowerHookMixin, acancel_quietly, status_text
+from nftower_airflow._events import EventStatus, check_target_status, make_event
+from nftower_airflow._runs import TowerHookMixin, acancel_quietly
+
+if TYPE_CHECKING:
+    from nftower import FollowOutcome, Workflow
 
 
 class TowerRunTrigger(TowerHookMixin, BaseTrigger):
@@ -87,112 +84,82 @@ class TowerRunTrigger(TowerHookMixin, BaseTrigger):
         payload = make_event(status, self.workflow_id, **fields)
         return TriggerEvent(payload)  # type: ignore[no-untyped-call]
 
-    def _deadline_event(self) -> TriggerEvent | None:
-        now = time.time()
-        if self.execution_deadline is not None and now >= self.execution_deadline:
-            return self._event(
-                "timeout",
-                reason="execution_timeout",
-                message=f"Run {self.workflow_id} still going at the task's execution_timeout.",
-            )
-        if self.end_time is not None and now >= self.end_time:
-            return self._event(
-                "timeout",
-                reason="timeout",
-                message=f"Run {self.workflow_id} still going after the wait timeout.",
-            )
-        return None
+    def _deadline(self) -> tuple[float, str] | None:
+        """The first deadline (epoch seconds) and its event reason, if there is one."""
+        deadlines = [(self.execution_deadline, "execution_timeout"), (self.end_time, "timeout")]
+        given = [(at, reason) for at, reason in deadlines if at is not None]
+        return min(given, key=lambda deadline: deadline[0]) if given else None
 
-    def _sleep_for(self) -> float:
-        deadlines = [d for d in (self.end_time, self.execution_deadline) if d is not None]
-        delay = self.poll_interval
-        if deadlines:
-            delay = min(delay, max(0.0, min(deadlines) - time.time()))
-        return delay
+    def _timeout_event(self, reason: str) -> TriggerEvent:
+        if reason == "execution_timeout":
+            message = f"Run {self.workflow_id} still going at the task's execution_timeout."
+        else:
+            message = f"Run {self.workflow_id} still going after the wait timeout."
+        return self._event("timeout", reason=reason, message=message)
 
-    def _status_event(self, status: str, unknown_since: float | None) -> TriggerEvent | None:
-        if target_reached(status, self.target_status):
+    def _outcome_event(self, outcome: FollowOutcome, reason: str) -> TriggerEvent:
+        """The event of how following the run ended (the rule is the core's)."""
+        from nftower.status import Ending, name
+
+        status = name(outcome.status)
+        if outcome.kind is Ending.SUCCEEDED:
             return self._event("success", workflow_status=status)
-        if status == "FAILED":
+        if outcome.kind is Ending.FAILED:
             return self._event("failed", workflow_status=status, message="The run failed.")
-        if status == "CANCELLED":
+        if outcome.kind is Ending.CANCELLED:
             return self._event(
                 "cancelled", workflow_status=status, message="The run was cancelled."
             )
-        if status == "SUCCEEDED":  # a target that is not reachable any more
-            return self._event(
-                "failed",
-                workflow_status=status,
-                message=f"The run finished before reaching {self.target_status}.",
-            )
-        if unknown_since is not None and time.monotonic() - unknown_since >= self.unknown_timeout:
+        if outcome.kind is Ending.UNKNOWN:
             return self._event(
                 "failed",
                 workflow_status=status,
                 message=f"The run stayed UNKNOWN for more than {self.unknown_timeout:.0f} s.",
             )
-        return None
-
-    def _time_left(self, unknown_since: float | None) -> float | None:
-        """Seconds until the next deadline or the end of the UNKNOWN grace period."""
-        limits = [d - time.time() for d in (self.end_time, self.execution_deadline) if d]
-        if unknown_since is not None:
-            limits.append(unknown_since + self.unknown_timeout - time.monotonic())
-        return max(0.0, min(limits)) if limits else None
+        return self._timeout_event(reason)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Follow the run through the process-wide ``nftower.monitor.WorkflowMonitor``.
 
         Every trigger of the same API URL, token and workspace in this triggerer shares one
         poller: one batched status cycle per poll interval (list pages plus a describe for each
-        run that moved on) under the token's rate limit, instead of one call per run. The
-        poller retries failed cycles and gives up after a few consecutive failures; that error
-        becomes an ``error`` event.
+        run that moved on) under the token's rate limit, instead of one call per run. When the
+        wait ends is the core's rule (``monitor.follow``); this only turns its outcome into one
+        event. The poller retries failed cycles and gives up after a few consecutive failures;
+        that error becomes an ``error`` event.
         """
         from nftower import TowerError
         from nftower.monitor import WorkflowMonitor
+        from nftower.status import name
 
+        deadline = self._deadline()
+        if deadline is not None and time.time() >= deadline[0]:
+            yield self._timeout_event(deadline[1])
+            return
         try:
             config = await self.hook.aget_config()
         except TowerError as err:
             yield self._event("error", message=str(err))
             return
+        last: list[str] = []
+
+        def changed(workflow: Workflow) -> None:
+            last[:] = [name(workflow.status)]
+            self.log.info("Run %s is %s", self.workflow_id, last[0])
+
         monitor = WorkflowMonitor.shared(config, poll_interval=self.poll_interval)
-        changes = monitor.watch(self.workflow_id)
-        pending: asyncio.Future[Any] | None = None
-        status: str | None = None
-        unknown_since: float | None = None
         try:
-            while True:
-                if event := self._deadline_event():
-                    yield event
-                    return
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(changes))
-                done, _ = await asyncio.wait({pending}, timeout=self._time_left(unknown_since))
-                if not done:
-                    if status and (event := self._status_event(status, unknown_since)):
-                        yield event
-                        return
-                    continue
-                try:
-                    workflow = pending.result()
-                except TowerError as err:
-                    yield self._event("error", message=str(err), workflow_status=status)
-                    return
-                finally:
-                    pending = None
-                status = status_text(workflow.status)
-                self.log.info("Run %s is %s", self.workflow_id, status)
-                unknown_since = (unknown_since or time.monotonic()) if status == "UNKNOWN" else None
-                if event := self._status_event(status, unknown_since):
-                    yield event
-                    return
-        finally:
-            if pending is not None:
-                pending.cancel()
-                await asyncio.wait({pending})
-            await changes.aclose()
+            outcome = await monitor.follow(
+                self.workflow_id,
+                timeout=None if deadline is None else max(deadline[0] - time.time(), 1e-3),
+                unknown_timeout=self.unknown_timeout,
+                on_change=changed,
+                target=self.target_status,
+            )
+        except TowerError as err:
+            yield self._event("error", message=str(err), workflow_status=last[0] if last else None)
+            return
+        yield self._outcome_event(outcome, deadline[1] if deadline else "timeout")
 
     async def on_kill(self) -> None:
         """Cancel the run when a user kills the deferred task (Airflow 3.3+).

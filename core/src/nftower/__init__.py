@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ._client import TowerClient
     from ._config import TowerConfig
     from ._dataset_models import Dataset, DatasetUpload, DatasetVersion
+    from ._follow import FollowOutcome, FollowRules
     from ._models import (
         TERMINAL_STATUSES,
         JobInfo,
@@ -73,6 +74,7 @@ _LAZY_MODULES = {
     "_config": ["TowerConfig"],
     "_dataset_models": ["Dataset", "DatasetUpload", "DatasetVersion"],
     "_outputs": ["RunOutputs"],
+    "_follow": ["FollowOutcome", "FollowRules"],
     "_models": ["TERMINAL_STATUSES", "JobInfo", "Label", "ProcessLoad", "Progress", "Task",
                 "TaskStatus", "Workflow", "WorkflowLoad", "WorkflowStatus"],
     "_resources": ["ComputeEnv", "LaunchConfig", "LogPage", "Pipeline", "RunHandle",
@@ -93,6 +95,8 @@ __all__ = [
     "DatasetUpload",
     "DatasetVersion",
     "FailureReport",
+    "FollowOutcome",
+    "FollowRules",
     "JobInfo",
     "Label",
     "LaunchConfig",

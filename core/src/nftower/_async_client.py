@@ -17,9 +17,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 import httpx
 
 from . import _datasets as datasets
+from . import _lookups as lookups
 from . import _operations as ops
 from . import _outputs as outputs
 from . import _run_files as run_files
+from . import _runs as runs
 from ._base_client import BaseTowerClient, IOStep, Send, as_method
 from ._flows import Emit, Flow, FlowContext, Listing, Notify, Shared, Sleep
 from ._streaming import astream_body
@@ -137,28 +139,29 @@ class AsyncTowerClient(BaseTowerClient[httpx.AsyncBaseTransport, httpx.AsyncClie
                 return cast(T, stop.value)
             reply = await self._io(step)
 
-    # --- operations (see nftower._operations) ----------------------------------------------------
+    # --- operations: nftower._lookups, _operations and _runs (see docs/design.md) ------------
 
     service_info = _awaitable(ops.service_info)
-    user_info = _awaitable(ops.user_info)
-    list_workspaces = _awaitable(ops.list_workspaces)
-    workspace_id = _awaitable(ops.workspace_id)
+    user_info = _awaitable(lookups.user_info)
+    list_workspaces = _awaitable(lookups.list_workspaces)
+    workspace_id = _awaitable(lookups.workspace_id)
     list_pipelines = _iterating(ops.list_pipelines)
-    get_pipeline = _awaitable(ops.get_pipeline)
+    get_pipeline = _awaitable(lookups.get_pipeline)
     list_compute_envs = _awaitable(ops.list_compute_envs)
     list_labels = _iterating(ops.list_labels)
     launch = _awaitable(ops.launch)
     ensure_run = _awaitable(ops.ensure_run)
     relaunch = _awaitable(ops.relaunch)
-    get_workflow = _awaitable(ops.get_workflow)
+    get_workflow = _awaitable(runs.get_workflow)
     find_workflow = _awaitable(ops.find_workflow)
     list_workflows = _iterating(ops.list_workflows)
-    get_progress = _awaitable(ops.get_progress)
-    list_tasks = _awaitable(ops.list_tasks)
-    get_log = _awaitable(ops.get_log)
-    cancel = _awaitable(ops.cancel)
-    wait = _awaitable(ops.wait)
-    failure_report = _awaitable(ops.failure_report)
+    get_progress = _awaitable(runs.get_progress)
+    list_tasks = _awaitable(runs.list_tasks)
+    get_log = _awaitable(runs.get_log)
+    cancel = _awaitable(runs.cancel)
+    follow = _awaitable(runs.follow)
+    wait = _awaitable(runs.wait)
+    failure_report = _awaitable(runs.failure_report)
     request = _awaitable(ops.request)
 
     # --- datasets and run files (see nftower._datasets, nftower._run_files) ---------------------

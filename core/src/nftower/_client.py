@@ -15,9 +15,11 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 import httpx
 
 from . import _datasets as datasets
+from . import _lookups as lookups
 from . import _operations as ops
 from . import _outputs as outputs
 from . import _run_files as run_files
+from . import _runs as runs
 from ._base_client import BaseTowerClient, IOStep, Send, as_method
 from ._flows import Emit, Flow, FlowContext, Listing, Notify, Shared, Sleep
 from ._streaming import stream_body
@@ -133,28 +135,29 @@ class TowerClient(BaseTowerClient[httpx.BaseTransport, httpx.Client]):
             except StopIteration as stop:
                 return cast(T, stop.value)
 
-    # --- operations (see nftower._operations) ----------------------------------------------------
+    # --- operations: nftower._lookups, _operations and _runs (see docs/design.md) ------------
 
     service_info = _blocking(ops.service_info)
-    user_info = _blocking(ops.user_info)
-    list_workspaces = _blocking(ops.list_workspaces)
-    workspace_id = _blocking(ops.workspace_id)
+    user_info = _blocking(lookups.user_info)
+    list_workspaces = _blocking(lookups.list_workspaces)
+    workspace_id = _blocking(lookups.workspace_id)
     list_pipelines = _iterating(ops.list_pipelines)
-    get_pipeline = _blocking(ops.get_pipeline)
+    get_pipeline = _blocking(lookups.get_pipeline)
     list_compute_envs = _blocking(ops.list_compute_envs)
     list_labels = _iterating(ops.list_labels)
     launch = _blocking(ops.launch)
     ensure_run = _blocking(ops.ensure_run)
     relaunch = _blocking(ops.relaunch)
-    get_workflow = _blocking(ops.get_workflow)
+    get_workflow = _blocking(runs.get_workflow)
     find_workflow = _blocking(ops.find_workflow)
     list_workflows = _iterating(ops.list_workflows)
-    get_progress = _blocking(ops.get_progress)
-    list_tasks = _blocking(ops.list_tasks)
-    get_log = _blocking(ops.get_log)
-    cancel = _blocking(ops.cancel)
-    wait = _blocking(ops.wait)
-    failure_report = _blocking(ops.failure_report)
+    get_progress = _blocking(runs.get_progress)
+    list_tasks = _blocking(runs.list_tasks)
+    get_log = _blocking(runs.get_log)
+    cancel = _blocking(runs.cancel)
+    follow = _blocking(runs.follow)
+    wait = _blocking(runs.wait)
+    failure_report = _blocking(runs.failure_report)
     request = _blocking(ops.request)
 
     # --- datasets and run files (see nftower._datasets, nftower._run_files) ---------------------

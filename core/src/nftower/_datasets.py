@@ -37,8 +37,9 @@ from ._exceptions import (
     TowerConfigError,
     TowerConnectionError,
 )
-from ._flows import Flow, FlowContext, Listing, collect, listing, workspace_id
+from ._flows import Flow, FlowContext, Listing
 from ._launch_options import LaunchOptions
+from ._lookups import collect, listing, workspace_id
 from ._sinks import HashSink
 
 __all__ = [

@@ -1,46 +1,27 @@
-"""Flows: operations as generators, shared by the sync and the async client, and their
-building blocks (workspace resolution, pagination, lookups by name).
+"""The step protocol: operations are generators (flows) shared by the sync and the async
+client, and these are the steps they yield.
 
 A flow yields steps and receives their results: a :class:`~nftower._endpoints.Call` gets back the
 parsed JSON (or has the call's :class:`~nftower.TowerError` thrown in), :class:`Sleep` pauses,
 :class:`Emit` hands one item of a lazy listing to the caller, :class:`Notify` runs a user
 callback. ``TowerClient`` drives flows with ``time.sleep``, ``AsyncTowerClient`` with
-``asyncio.sleep``; the logic exists once.
-
-Example (driving a flow by hand, as the tests do):
-    >>> from nftower import TowerConfig
-    >>> flow = workspace_id(FlowContext(TowerConfig(token="t", workspace="acme/prod")))
-    >>> next(flow).operation
-    'GET /user-info'
-    >>> flow.send({"user": {"id": 1, "userName": "ada"}}).operation
-    'GET /user/{userId}/workspaces'
-    >>> try:
-    ...     flow.send({"orgsAndWorkspaces": [
-    ...         {"orgName": "acme", "workspaceName": "prod", "workspaceId": 42}]})
-    ... except StopIteration as done:
-    ...     print(done.value)
-    42
+``asyncio.sleep``; the logic exists once. The look-ups every flow builds on (workspace,
+pagination, names) are in ``_lookups.py``.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from . import _endpoints as ep
 from ._config import TowerConfig
-from ._endpoints import PAGE_SIZE, Call
-from ._exceptions import NotFoundError, TowerConfigError
+from ._endpoints import Call
 from ._models import Workflow
-from ._resources import Pipeline, UserInfo, Workspace
 
 __all__ = ["Emit", "Flow", "FlowContext", "Listing", "Notify", "Shared", "Sleep"]
 
-logger = logging.getLogger("nftower")
 T = TypeVar("T")
 
 
@@ -89,160 +70,3 @@ class FlowContext:
     config: TowerConfig
     clock: Callable[[], float] = time.monotonic
     resolved_workspace: list[int | None] = field(default_factory=list)
-
-
-# --- workspace -----------------------------------------------------------------------------------
-
-
-def workspace_id(ctx: FlowContext) -> Flow[int | None]:
-    """The workspace id: configured, or ``"org/workspace"`` resolved once (exact match)."""
-    if ctx.resolved_workspace:
-        return ctx.resolved_workspace[0]
-    wanted = ctx.config.workspace_name
-    if wanted is None:
-        resolved = ctx.config.workspace_id
-    else:
-        workspaces = yield from list_workspaces(ctx)
-        matches = [
-            ws.workspace_id
-            for ws in workspaces
-            if (ws.org_name, ws.workspace_name) == wanted and ws.workspace_id is not None
-        ]
-        if not matches:
-            known = ", ".join(sorted(ws.full_name or "?" for ws in workspaces)) or "none"
-            raise TowerConfigError(
-                f"Workspace {'/'.join(wanted)!r} not found among this token's workspaces "
-                f"({known}); names are case-sensitive, or pass the numeric workspace id"
-            )
-        resolved = matches[0]
-    ctx.resolved_workspace[:] = [resolved]
-    return resolved
-
-
-def list_workspaces(ctx: FlowContext) -> Flow[list[Workspace]]:
-    """The workspaces of the token's user (``/user-info`` then ``/user/{id}/workspaces``)."""
-    user = yield from user_info(ctx)
-    if user.id is None:
-        raise TowerConfigError("GET /user-info returned no user id; cannot list workspaces")
-    data = yield ep.user_workspaces(user.id)
-    entries = (data or {}).get("orgsAndWorkspaces") or []
-    return [ws for ws in map(Workspace.model_validate, entries) if ws.workspace_id is not None]
-
-
-def user_info(ctx: FlowContext) -> Flow[UserInfo]:
-    """``GET /user-info``."""
-    return UserInfo.model_validate((yield ep.user_info()) or {})
-
-
-# --- pagination ----------------------------------------------------------------------------------
-
-
-def _page(data: Any, key: str, offset: int) -> tuple[list[Any], bool]:
-    """Items of one page and whether another page may follow."""
-    body = data if isinstance(data, dict) else {}
-    items = body.get(key) or []
-    total = body.get("totalSize", body.get("total"))
-    more = len(items) >= PAGE_SIZE
-    if body.get("hasMore") is False or (isinstance(total, int) and offset + len(items) >= total):
-        more = False
-    return items, more
-
-
-def iterate(make_call: Callable[[int], Call], key: str, parse: Callable[[Any], T]) -> Listing[T]:
-    """Emit every item of a paginated listing, fetching pages lazily (``max=100`` each)."""
-    offset = 0
-    while True:
-        items, more = _page((yield make_call(offset)), key, offset)
-        for item in items:
-            yield Emit(parse(item))
-        if not more:
-            return
-        offset += len(items)
-
-
-def collect(
-    make_call: Callable[[int], Call],
-    key: str,
-    parse: Callable[[Any], T],
-    until: Callable[[T], bool] | None = None,
-) -> Flow[list[T]]:
-    """Every item of a paginated listing (stops at the first item matching ``until``)."""
-    found: list[T] = []
-    offset = 0
-    while True:
-        items, more = _page((yield make_call(offset)), key, offset)
-        for raw in items:
-            item = parse(raw)
-            found.append(item)
-            if until is not None and until(item):
-                return found
-        if not more:
-            return found
-        offset += len(items)
-
-
-def listing(
-    ctx: FlowContext,
-    endpoint: Callable[..., Call],
-    key: str,
-    parse: Callable[[Any], T],
-    search: str | None,
-) -> Listing[T]:
-    """Emit every item of a searchable workspace listing (``endpoint(ws, search=, offset=)``)."""
-    ws = yield from workspace_id(ctx)
-    yield from iterate(lambda offset: endpoint(ws, search=search, offset=offset), key, parse)
-
-
-# --- lookups -------------------------------------------------------------------------------------
-
-
-def get_pipeline(ctx: FlowContext, name_or_id: str | int) -> Flow[Pipeline]:
-    """A launchpad pipeline by numeric id or exact name (all pages searched)."""
-    ws = yield from workspace_id(ctx)
-    if isinstance(name_or_id, int) or str(name_or_id).strip().isdigit():
-        data = yield ep.describe_pipeline(ws, int(name_or_id))
-        return Pipeline.model_validate(data or {})
-    name = str(name_or_id).strip()
-    found = yield from collect(
-        lambda offset: ep.list_pipelines(ws, search=name, offset=offset),
-        "pipelines",
-        Pipeline.model_validate,
-        until=lambda p: p.name == name,
-    )
-    for pipeline in found:
-        if pipeline.name == name:
-            return pipeline
-    similar = sorted({p.name for p in found if p.name})[:10]
-    hint = f" (similar: {', '.join(similar)})" if similar else ""
-    raise NotFoundError(
-        f"No launchpad pipeline named exactly {name!r} in workspace {ws or 'personal'}{hint}",
-        status_code=404,
-        operation="GET /pipelines",
-    )
-
-
-def find_runs(ctx: FlowContext, run_name: str, *, attempts: bool) -> Flow[list[Workflow]]:
-    """Runs named exactly ``run_name`` (or ``run_name-rN`` too when ``attempts``)."""
-    ws = yield from workspace_id(ctx)
-    suffix = r"(?:-r[0-9]+)?" if attempts else ""
-    pattern = re.compile(re.escape(run_name) + suffix)
-    runs = yield from collect(
-        lambda offset: ep.list_workflows(ws, search=run_name, offset=offset),
-        "workflows",
-        Workflow.model_validate,
-    )
-    return [
-        run for run in runs if run.run_name and pattern.fullmatch(run.run_name) and not run.deleted
-    ]
-
-
-def attempt_number(run_name: str, base: str) -> int:
-    """``0`` for ``base`` itself, ``N`` for ``base-rN``."""
-    rest = run_name[len(base) :]
-    return int(rest[2:]) if rest.startswith("-r") and rest[2:].isdigit() else 0
-
-
-def created_at(run: Workflow) -> float:
-    """When a run was created (a sort key for "newest"; ``0.0`` when unknown)."""
-    when = run.date_created or run.submit or run.start
-    return when.timestamp() if when else 0.0

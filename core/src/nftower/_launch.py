@@ -11,17 +11,9 @@ from typing import Any, Literal, TypeVar
 
 from . import _endpoints as ep
 from ._exceptions import LaunchOutcomeUnknownError, TowerConfigError, TowerError
-from ._flows import (
-    Flow,
-    FlowContext,
-    attempt_number,
-    collect,
-    created_at,
-    find_runs,
-    get_pipeline,
-    workspace_id,
-)
+from ._flows import Flow, FlowContext
 from ._launch_options import KNOWN_LAUNCH_FIELDS, LaunchOptions, dump_params, parse_params_text
+from ._lookups import attempt_number, collect, created_at, find_runs, get_pipeline, workspace_id
 from ._models import Label, Workflow
 from ._resources import ComputeEnv, RunHandle
 from ._run_lease import Lease, holding_lease, launch_grace

@@ -1,47 +1,32 @@
-"""The client operations, each written once: signature, documentation and the flow doing it.
+"""The client operations that are neither about one run (``_runs.py``) nor look-ups
+(``_lookups.py``): service info, listings, launching and any endpoint. Each operation is
+written once, where it is implemented: signature, documentation and the flow doing it.
 
-``TowerClient`` and ``AsyncTowerClient`` turn every function here into a method of the same
+``TowerClient`` and ``AsyncTowerClient`` turn every operation into a method of the same
 name, signature and documentation (``ctx`` becomes ``self``): the sync client runs the flow
 with blocking I/O, the async client with ``await``. A listing becomes an iterator (``for`` /
 ``async for``) fetching pages as you go. Nothing here does I/O.
-
-Example (a flow driven by hand: the client answers each call the same way over HTTP):
-    >>> from nftower import TowerConfig
-    >>> from nftower._flows import FlowContext
-    >>> flow = get_workflow(FlowContext(TowerConfig(token="t", workspace=7)), "4Bi5xBK6E2Nbhj")
-    >>> call = next(flow)
-    >>> call.operation, call.params
-    ('GET /workflow/{workflowId}', {'workspaceId': 7})
-    >>> try:
-    ...     flow.send({"workflow": {"id": "4Bi5xBK6E2Nbhj", "status": "RUNNING"}})
-    ... except StopIteration as done:
-    ...     print(done.value.status)
-    RUNNING
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from . import _datasets as datasets
 from . import _endpoints as ep
-from . import _flows as flows
 from . import _launch as launching
-from . import _runs as runs
+from . import _lookups as lookups
 from ._exceptions import TowerConfigError
 from ._flows import Flow, FlowContext, Listing
 from ._launch_options import LaunchOptions
-from ._models import Label, Progress, Task, TaskStatus, Workflow
-from ._reports import FailureReport
-from ._resources import ComputeEnv, Pipeline, RunHandle, ServiceInfo, UserInfo, Workspace
+from ._models import Label, Workflow
+from ._resources import ComputeEnv, Pipeline, RunHandle, ServiceInfo
 
 __all__ = [
-    "cancel", "ensure_run", "failure_report", "find_workflow", "get_log", "get_pipeline",
-    "get_progress", "get_workflow", "launch", "list_compute_envs", "list_labels",
-    "list_pipelines", "list_tasks", "list_workflows", "list_workspaces", "relaunch", "request",
-    "service_info", "user_info", "wait", "workspace_id",
+    "ensure_run", "find_workflow", "launch", "list_compute_envs", "list_labels",
+    "list_pipelines", "list_workflows", "relaunch", "request", "service_info",
 ]  # fmt: skip
 
 _DATASET_ARGUMENTS = (("dataset", None), ("dataset_param", "input"))
@@ -54,41 +39,21 @@ def service_info(ctx: FlowContext, /) -> Flow[ServiceInfo]:
     return ServiceInfo.model_validate((yield ep.service_info()) or {})
 
 
-def user_info(ctx: FlowContext, /) -> Flow[UserInfo]:
-    """The token's user (``GET /user-info``): a cheap credentials check."""
-    return (yield from flows.user_info(ctx))
-
-
-def list_workspaces(ctx: FlowContext, /) -> Flow[list[Workspace]]:
-    """The workspaces of the token's user."""
-    return (yield from flows.list_workspaces(ctx))
-
-
-def workspace_id(ctx: FlowContext, /) -> Flow[int | None]:
-    """The configured workspace id (``"org/workspace"`` resolved once); ``None`` = personal."""
-    return (yield from flows.workspace_id(ctx))
-
-
 def list_pipelines(ctx: FlowContext, /, search: str | None = None) -> Listing[Pipeline]:
     """Launchpad pipelines (``search``: part of the name or repository), page by page."""
-    return flows.listing(ctx, ep.list_pipelines, "pipelines", Pipeline.model_validate, search)
-
-
-def get_pipeline(ctx: FlowContext, /, name_or_id: str | int) -> Flow[Pipeline]:
-    """A launchpad pipeline by id or exact name; :class:`NotFoundError` if there is none."""
-    return (yield from flows.get_pipeline(ctx, name_or_id))
+    return lookups.listing(ctx, ep.list_pipelines, "pipelines", Pipeline.model_validate, search)
 
 
 def list_compute_envs(ctx: FlowContext, /, status: str | None = None) -> Flow[list[ComputeEnv]]:
     """Compute environments of the workspace (``status`` e.g. ``"AVAILABLE"``)."""
-    ws = yield from flows.workspace_id(ctx)
+    ws = yield from lookups.workspace_id(ctx)
     data = yield ep.list_compute_envs(ws, status=status)
     return [ComputeEnv.model_validate(env) for env in (data or {}).get("computeEnvs") or []]
 
 
 def list_labels(ctx: FlowContext, /, search: str | None = None) -> Listing[Label]:
     """Labels of the workspace (``search``: part of the name), page by page."""
-    return flows.listing(ctx, ep.list_labels, "labels", Label.model_validate, search)
+    return lookups.listing(ctx, ep.list_labels, "labels", Label.model_validate, search)
 
 
 # --- launching ----------------------------------------------------------------------------------
@@ -194,15 +159,10 @@ def relaunch(
 # --- runs ---------------------------------------------------------------------------------------
 
 
-def get_workflow(ctx: FlowContext, /, workflow_id: str) -> Flow[Workflow]:
-    """A run with its progress, labels, job info and org / workspace names."""
-    return (yield from runs.get_workflow(ctx, workflow_id))
-
-
 def find_workflow(ctx: FlowContext, /, run_name: str) -> Flow[Workflow | None]:
     """The newest run named exactly ``run_name``, or ``None``."""
-    runs_named = yield from flows.find_runs(ctx, run_name, attempts=False)
-    return max(runs_named, key=flows.created_at) if runs_named else None
+    runs_named = yield from lookups.find_runs(ctx, run_name, attempts=False)
+    return max(runs_named, key=lookups.created_at) if runs_named else None
 
 
 def list_workflows(ctx: FlowContext, /, search: str | None = None) -> Listing[Workflow]:
@@ -210,66 +170,7 @@ def list_workflows(ctx: FlowContext, /, search: str | None = None) -> Listing[Wo
 
     ``search`` takes free text and ``key:value`` filters, e.g. ``"status:failed"``.
     """
-    return flows.listing(ctx, ep.list_workflows, "workflows", Workflow.model_validate, search)
-
-
-def get_progress(ctx: FlowContext, /, workflow_id: str) -> Flow[Progress]:
-    """Task counts of a run, overall and per process."""
-    return (yield from runs.get_progress(ctx, workflow_id))
-
-
-def list_tasks(
-    ctx: FlowContext, /, workflow_id: str, status: str | TaskStatus | None = None
-) -> Flow[list[Task]]:
-    """All tasks of a run (every page), optionally only those with ``status``."""
-    return (yield from runs.list_tasks(ctx, workflow_id, status))
-
-
-def get_log(ctx: FlowContext, /, workflow_id: str, tail: int | None = 100) -> Flow[list[str]]:
-    """The last ``tail`` lines of the run's Nextflow log (``None``: every line)."""
-    return (yield from runs.get_log(ctx, workflow_id, tail))
-
-
-def cancel(ctx: FlowContext, /, workflow_id: str, force: bool = False) -> Flow[None]:
-    """Cancel a run (``force``: in Tower even if the compute environment cannot)."""
-    yield from runs.cancel(ctx, workflow_id, force)
-
-
-def wait(
-    ctx: FlowContext,
-    /,
-    workflow_id: str,
-    *,
-    poll_interval: float = 30.0,
-    timeout: float | None = None,
-    unknown_timeout: float = 3600.0,
-    on_change: Callable[[Workflow], Any] | None = None,
-) -> Flow[Workflow]:
-    """Poll until the run is SUCCEEDED, FAILED or CANCELLED and return it.
-
-    ``on_change(workflow)`` is called on every status change (the async client also awaits a
-    coroutine function). A few failed status checks in a row are tolerated. Raises
-    :class:`WaitTimeoutError` after ``timeout`` seconds, and :class:`WorkflowFailedError` if
-    the run stays UNKNOWN for ``unknown_timeout`` seconds. A FAILED run is returned, not
-    raised: see :meth:`failure_report`.
-    """
-    return (
-        yield from runs.wait(
-            ctx,
-            workflow_id,
-            poll_interval=poll_interval,
-            timeout=timeout,
-            unknown_timeout=unknown_timeout,
-            on_change=on_change,
-        )
-    )
-
-
-def failure_report(
-    ctx: FlowContext, /, workflow_id_or_workflow: str | Workflow
-) -> Flow[FailureReport]:
-    """Why a run failed (error, exit status, failed tasks, log tail, run URL)."""
-    return (yield from runs.failure_report(ctx, workflow_id_or_workflow))
+    return lookups.listing(ctx, ep.list_workflows, "workflows", Workflow.model_validate, search)
 
 
 def request(

@@ -23,7 +23,8 @@ import logging
 
 from . import _endpoints as ep
 from ._exceptions import BadRequestError, NotFoundError, TowerAPIError, TowerConfigError
-from ._flows import Flow, FlowContext, workspace_id
+from ._flows import Flow, FlowContext
+from ._lookups import workspace_id
 from ._models import Task
 from ._sinks import Destination, FileSink, TailSink
 

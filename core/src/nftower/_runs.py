@@ -1,28 +1,40 @@
-"""Flows about one run: describe, progress, tasks, log, cancel, wait, failure report."""
+"""The operations on one run, each written once (signature, documentation, flow): describe,
+progress, tasks, log, cancel, follow / wait, failure report. ``TowerClient`` and
+``AsyncTowerClient`` bind them as methods (``ctx`` becomes ``self``).
+
+Example (a flow driven by hand: the client answers each call the same way over HTTP):
+    >>> from nftower import TowerConfig
+    >>> from nftower._flows import FlowContext
+    >>> flow = get_workflow(FlowContext(TowerConfig(token="t", workspace=7)), "4Bi5xBK6E2Nbhj")
+    >>> call = next(flow)
+    >>> call.operation, call.params
+    ('GET /workflow/{workflowId}', {'workspaceId': 7})
+    >>> try:
+    ...     flow.send({"workflow": {"id": "4Bi5xBK6E2Nbhj", "status": "RUNNING"}})
+    ... except StopIteration as done:
+    ...     print(done.value.status)
+    RUNNING
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
 from . import _endpoints as ep
-from ._exceptions import (
-    RateLimitError,
-    ServerError,
-    TowerConfigError,
-    TowerConnectionError,
-    WaitTimeoutError,
-    WorkflowFailedError,
-)
-from ._flows import Flow, FlowContext, Notify, Sleep, collect, workspace_id
-from ._models import Progress, Task, TaskStatus, Workflow, WorkflowStatus
+from ._exceptions import TowerConfigError
+from ._flows import Flow, FlowContext
+from ._follow import FollowOutcome, FollowRules, wait_result
+from ._follow import follow as follow_run
+from ._lookups import collect, workspace_id
+from ._models import Progress, Task, TaskStatus, Workflow
 from ._reports import FailureReport, build_failure_report, run_url
 from ._run_files import failed_task_tails
 
 __all__ = [
     "cancel",
     "failure_report",
+    "follow",
     "get_log",
     "get_progress",
     "get_workflow",
@@ -30,30 +42,25 @@ __all__ = [
     "wait",
 ]
 
-logger = logging.getLogger("nftower")
-
-#: Consecutive failed status checks ``wait()`` tolerates (each already retried) before raising.
-MAX_POLL_ERRORS = 3
 MAX_LOG_PAGES = 50
-_TRANSIENT = (TowerConnectionError, ServerError, RateLimitError)
 
 
-def get_workflow(ctx: FlowContext, workflow_id: str) -> Flow[Workflow]:
-    """``GET /workflow/{id}``, flattened."""
+def get_workflow(ctx: FlowContext, /, workflow_id: str) -> Flow[Workflow]:
+    """A run with its progress, labels, job info and org / workspace names."""
     ws = yield from workspace_id(ctx)
     return Workflow.model_validate((yield ep.describe_workflow(ws, _id(workflow_id))) or {})
 
 
-def get_progress(ctx: FlowContext, workflow_id: str) -> Flow[Progress]:
-    """``GET /workflow/{id}/progress``."""
+def get_progress(ctx: FlowContext, /, workflow_id: str) -> Flow[Progress]:
+    """Task counts of a run, overall and per process."""
     ws = yield from workspace_id(ctx)
     return Progress.model_validate((yield ep.workflow_progress(ws, _id(workflow_id))) or {})
 
 
 def list_tasks(
-    ctx: FlowContext, workflow_id: str, status: str | TaskStatus | None = None
+    ctx: FlowContext, /, workflow_id: str, status: str | TaskStatus | None = None
 ) -> Flow[list[Task]]:
-    """Every task of a run (all pages), optionally only those with ``status``."""
+    """All tasks of a run (every page), optionally only those with ``status``."""
     wanted = TaskStatus(status) if status is not None else None
     ws = yield from workspace_id(ctx)
     wid = _id(workflow_id)
@@ -63,8 +70,8 @@ def list_tasks(
     return [task for task in tasks if wanted is None or task.status == wanted]
 
 
-def get_log(ctx: FlowContext, workflow_id: str, tail: int | None = 100) -> Flow[list[str]]:
-    """The last ``tail`` lines of the run's Nextflow log (``None`` = all)."""
+def get_log(ctx: FlowContext, /, workflow_id: str, tail: int | None = 100) -> Flow[list[str]]:
+    """The last ``tail`` lines of the run's Nextflow log (``None``: every line)."""
     if tail is not None and (isinstance(tail, bool) or not isinstance(tail, int) or tail < 0):
         raise TowerConfigError(f"tail must be an integer >= 0 or None, got {tail!r}")
     ws = yield from workspace_id(ctx)
@@ -84,97 +91,70 @@ def get_log(ctx: FlowContext, workflow_id: str, tail: int | None = 100) -> Flow[
     return lines
 
 
-def cancel(ctx: FlowContext, workflow_id: str, force: bool = False) -> Flow[None]:
-    """``POST /workflow/{id}/cancel``."""
+def cancel(ctx: FlowContext, /, workflow_id: str, force: bool = False) -> Flow[None]:
+    """Cancel a run (``force``: in Tower even if the compute environment cannot)."""
     ws = yield from workspace_id(ctx)
     yield ep.cancel_workflow(ws, _id(workflow_id), force=bool(force))
 
 
-def wait(
+def follow(
     ctx: FlowContext,
+    /,
     workflow_id: str,
     *,
-    poll_interval: float,
-    timeout: float | None,
-    unknown_timeout: float,
-    on_change: Callable[[Workflow], Any] | None,
+    poll_interval: float = 30.0,
+    timeout: float | None = None,
+    unknown_timeout: float = 3600.0,
+    on_change: Callable[[Workflow], Any] | None = None,
+) -> Flow[FollowOutcome]:
+    """Poll the run until it ends and say how: a :class:`FollowOutcome` with the last run.
+
+    Its ``kind`` is ``succeeded``, ``failed`` or ``cancelled`` (the run's end),
+    ``deadline`` (``timeout`` seconds passed first) or ``unknown`` (neither active nor
+    finished for ``unknown_timeout`` seconds). ``on_change(workflow)`` is called on every
+    status change (the async client also awaits a coroutine function). A few failed status
+    checks in a row are tolerated. :meth:`wait` is this, with the ends that are not the
+    run's raised; ``WorkflowMonitor.follow`` applies the same rule to many runs.
+    """
+    rules = FollowRules(poll_interval, timeout, unknown_timeout)
+    return (yield from follow_run(ctx, _id(workflow_id), rules, on_change))
+
+
+def wait(
+    ctx: FlowContext,
+    /,
+    workflow_id: str,
+    *,
+    poll_interval: float = 30.0,
+    timeout: float | None = None,
+    unknown_timeout: float = 3600.0,
+    on_change: Callable[[Workflow], Any] | None = None,
 ) -> Flow[Workflow]:
-    """Poll until the run is terminal; see ``TowerClient.wait``."""
-    _positive("poll_interval", poll_interval)
-    if timeout is not None:
-        _positive("timeout", timeout)
-    _positive("unknown_timeout", unknown_timeout, allow_zero=True)
-    ws = yield from workspace_id(ctx)
-    wid = _id(workflow_id)
-    started = ctx.clock()
-    deadline = started + timeout if timeout is not None else None
-    last: WorkflowStatus | None = None
-    seen = False
-    unknown_since: float | None = None
-    errors = 0
-    while True:
-        try:
-            data = yield ep.describe_workflow(ws, wid)
-        except _TRANSIENT as exc:
-            errors += 1
-            if errors > MAX_POLL_ERRORS:
-                raise
-            logger.warning(
-                "Status check of run %s failed (%d/%d in a row), will poll again: %s",
-                wid,
-                errors,
-                MAX_POLL_ERRORS,
-                exc,
-            )
-        else:
-            errors = 0
-            wf = Workflow.model_validate(data or {})
-            if wf.status != last or not seen:
-                last, seen = wf.status, True
-                if on_change is not None:
-                    yield Notify(on_change, wf)
-            if wf.status is not None and wf.status.is_terminal:
-                return wf
-            now = ctx.clock()
-            if wf.status is not None and wf.status.is_active:
-                unknown_since = None
-            else:
-                unknown_since = now if unknown_since is None else unknown_since
-                if now - unknown_since >= unknown_timeout:
-                    raise _unknown_too_long(ctx, wf, now - unknown_since, unknown_timeout)
-        now = ctx.clock()
-        if deadline is not None and now >= deadline:
-            raise WaitTimeoutError(
-                f"Run {wid} did not finish within {timeout:g} s (last status "
-                f"{last.value if last else 'unknown'}); it keeps running in Tower",
-                operation="GET /workflow/{workflowId}",
-                workflow_id=wid,
-                last_status=last.value if last else None,
-            )
-        delay = poll_interval if deadline is None else min(poll_interval, deadline - now)
-        yield Sleep(max(delay, 0.0))
+    """Poll until the run is SUCCEEDED, FAILED or CANCELLED and return it.
 
-
-def _unknown_too_long(
-    ctx: FlowContext, wf: Workflow, seconds: float, limit: float
-) -> WorkflowFailedError:
-    status = wf.status.value if wf.status is not None else "missing"
-    url = run_url(ctx.config.web_url, wf)
-    return WorkflowFailedError(
-        f"Run {wf.run_name or '?'} ({wf.id}) has reported status {status} for {seconds:.0f} s "
-        f"(unknown_timeout={limit:g} s): Tower has lost track of it"
-        + (f"; see {url}" if url else ""),
-        workflow_id=wf.id,
-        status=status,
-        run_url=url,
-        error_message=wf.error_message,
-        exit_status=wf.exit_status,
+    ``on_change(workflow)`` is called on every status change (the async client also awaits a
+    coroutine function). A few failed status checks in a row are tolerated. Raises
+    :class:`WaitTimeoutError` after ``timeout`` seconds, and :class:`WorkflowFailedError` if
+    the run stays UNKNOWN for ``unknown_timeout`` seconds. A FAILED run is returned, not
+    raised: see :meth:`failure_report`. The rule is :meth:`follow`'s.
+    """
+    outcome = yield from follow(
+        ctx,
+        workflow_id,
+        poll_interval=poll_interval,
+        timeout=timeout,
+        unknown_timeout=unknown_timeout,
+        on_change=on_change,
     )
+    return wait_result(outcome, ctx.config.web_url)
 
 
-def failure_report(ctx: FlowContext, workflow: str | Workflow) -> Flow[FailureReport]:
-    """Error message, exit status, failed tasks (with their ``.command.err`` tails), log tail
-    and run URL of a run."""
+def failure_report(
+    ctx: FlowContext, /, workflow_id_or_workflow: str | Workflow
+) -> Flow[FailureReport]:
+    """Why a run failed (error, exit status, failed tasks with their ``.command.err`` tails,
+    log tail, run URL)."""
+    workflow = workflow_id_or_workflow
     if isinstance(workflow, Workflow) and workflow.id and workflow.status is not None:
         wf = workflow
     else:
@@ -192,9 +172,3 @@ def _id(workflow_id: object) -> str:
     if not isinstance(workflow_id, str) or not workflow_id.strip():
         raise TowerConfigError(f"workflow_id must be a non-empty string, got {workflow_id!r}")
     return workflow_id.strip()
-
-
-def _positive(name: str, value: object, *, allow_zero: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not ok or value < 0 or (value == 0 and not allow_zero):  # type: ignore[operator]
-        raise TowerConfigError(f"{name} must be a positive number of seconds, got {value!r}")

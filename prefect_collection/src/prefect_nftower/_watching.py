@@ -163,27 +163,33 @@ async def await_run(
 async def _follow(
     client: AsyncTowerClient, monitor: WorkflowMonitor, plan: WaitPlan, reporter: RunReporter
 ) -> Workflow:
-    """Status changes from the shared monitor until the run is final; cancel on interruption."""
+    """Status changes from the shared monitor until the run is final; cancel on interruption.
+
+    When the wait ends is the core's rule (`monitor.follow`); a passed deadline becomes
+    `nftower.WaitTimeoutError`, every other outcome returns the run."""
     from nftower import WaitTimeoutError
+    from nftower.status import Ending
 
     error: BaseException | None = None
     progress = asyncio.create_task(_refresh_progress(client, plan, reporter))
     try:
         with _counted():
-            return await monitor.wait(
+            outcome = await monitor.follow(
                 plan.workflow_id,
                 timeout=plan.timeout,
                 unknown_timeout=plan.unknown_timeout,
                 on_change=reporter.achanged,
             )
-    except WaitTimeoutError:
-        error = WaitTimeoutError(
-            f"Tower run {plan.workflow_id} still {reporter.last_status} after {plan.timeout:g} s",
-            operation="wait",
-            workflow_id=plan.workflow_id,
-            last_status=reporter.last_status,
-        )
-        raise error from None
+        if outcome.kind is Ending.DEADLINE or outcome.workflow is None:
+            error = WaitTimeoutError(
+                f"Tower run {plan.workflow_id} still {reporter.last_status} after "
+                f"{plan.timeout:g} s",
+                operation="wait",
+                workflow_id=plan.workflow_id,
+                last_status=reporter.last_status,
+            )
+            raise error
+        return outcome.workflow
     except BaseException as exc:
         error = exc
         raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import threading
@@ -12,8 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import AuthenticationError, WaitTimeoutError
-from .._models import Workflow, WorkflowStatus
+from .._follow import Follower, FollowOutcome, FollowRules
+from .._models import Workflow
 from ..ratelimit import limiter_key
+from ..status import SUCCEEDED, Ending
 from ._poller import StatusPoller, StatusSource
 
 if TYPE_CHECKING:
@@ -163,6 +166,47 @@ class WorkflowMonitor:
         finally:
             self._unsubscribe(workflow_id, subscriber)
 
+    async def follow(
+        self,
+        workflow_id: str,
+        *,
+        timeout: float | None = None,
+        unknown_timeout: float | None = 3600.0,
+        on_change: Callable[[Workflow], Any] | None = None,
+        target: str = SUCCEEDED,
+    ) -> FollowOutcome:
+        """Follow one run with the shared poller until it ends, by the rule of
+        ``client.follow`` (:class:`~nftower._follow.Follower`): a :class:`~nftower.FollowOutcome`
+        for this run alone (``succeeded`` once it reaches ``target``, ``failed``,
+        ``cancelled``, ``deadline`` after ``timeout`` s, ``unknown`` after ``unknown_timeout``
+        s neither active nor finished).
+
+        ``on_change`` is called with every status change (it may be a coroutine function).
+        An error of this run (it does not exist) or of the poller (it gave up) is raised.
+        """
+        rules = FollowRules(self.poll_interval, timeout, unknown_timeout, target)
+        follower = Follower(workflow_id, rules, time.monotonic)
+        subscriber = _Subscriber(asyncio.get_running_loop())
+        self._subscribe(workflow_id, subscriber)
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(subscriber.queue.get(), follower.time_left())
+                except asyncio.TimeoutError:
+                    if (outcome := follower.check()) is not None:
+                        return outcome
+                    continue
+                if isinstance(item, BaseException):
+                    raise item
+                if on_change is not None:
+                    result = on_change(item)
+                    if inspect.isawaitable(result):
+                        await result
+                if (outcome := follower.observe(item)) is not None:
+                    return outcome
+        finally:
+            self._unsubscribe(workflow_id, subscriber)
+
     async def wait(
         self,
         workflow_id: str,
@@ -171,53 +215,23 @@ class WorkflowMonitor:
         unknown_timeout: float | None = 3600.0,
         on_change: Callable[[Workflow], Any] | None = None,
     ) -> Workflow:
-        """The run once it is terminal, or once it has been UNKNOWN for ``unknown_timeout`` s.
+        """The run once it is terminal, or once it has been UNKNOWN for ``unknown_timeout`` s
+        (:meth:`follow`, with the deadline raised).
 
         Raises :class:`~nftower.WaitTimeoutError` after ``timeout`` seconds. ``on_change`` is
         called with every status change (it may be a coroutine function).
         """
-        last: Workflow | None = None
-        deadline = None if timeout is None else time.monotonic() + timeout
-
-        async def follow() -> Workflow:
-            nonlocal last
-            unknown_since: float | None = None
-            changes = self.watch(workflow_id)
-            try:
-                while True:
-                    limit = None
-                    if unknown_since is not None and unknown_timeout is not None:
-                        limit = max(0.0, unknown_since + unknown_timeout - time.monotonic())
-                    try:
-                        workflow = await asyncio.wait_for(anext(changes), limit)
-                    except asyncio.TimeoutError:
-                        assert last is not None
-                        return last  # UNKNOWN for too long
-                    except StopAsyncIteration:
-                        assert last is not None
-                        return last
-                    last = workflow
-                    if on_change is not None:
-                        outcome = on_change(workflow)
-                        if asyncio.iscoroutine(outcome):
-                            await outcome
-                    if workflow.status is not None and workflow.status.is_terminal:
-                        return workflow
-                    is_unknown = workflow.status is WorkflowStatus.UNKNOWN
-                    unknown_since = (unknown_since or time.monotonic()) if is_unknown else None
-            finally:
-                await changes.aclose()
-
-        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-        try:
-            return await asyncio.wait_for(follow(), remaining)
-        except asyncio.TimeoutError:
-            status = last.status.value if last is not None and last.status else None
+        outcome = await self.follow(
+            workflow_id, timeout=timeout, unknown_timeout=unknown_timeout, on_change=on_change
+        )
+        if outcome.kind is Ending.DEADLINE or outcome.workflow is None:
+            status = outcome.status
             raise WaitTimeoutError(
                 f"Run {workflow_id} did not finish within {timeout:g} s (last status {status})",
                 workflow_id=workflow_id,
                 last_status=status,
-            ) from None
+            )
+        return outcome.workflow
 
     def stats(self) -> MonitorStats:
         """Counters since creation (``list_calls`` counts pages)."""

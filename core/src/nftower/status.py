@@ -1,0 +1,113 @@
+"""Run status names and how following a run can end, with no dependency at all.
+
+The Airflow provider imports this module where DAGs are parsed, so it loads neither pydantic
+nor httpx: statuses are plain strings here (``WorkflowStatus`` members are equal to them).
+
+Example:
+    >>> from nftower import status
+    >>> status.is_terminal("FAILED"), status.is_active("UNKNOWN"), status.name(None)
+    (True, False, 'UNKNOWN')
+    >>> status.reached("SUCCEEDED", target="RUNNING"), status.ending("CANCELLED")
+    (True, <Ending.CANCELLED: 'cancelled'>)
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+__all__ = [
+    "ACTIVE",
+    "CANCELLED",
+    "FAILED",
+    "RUNNING",
+    "SUBMITTED",
+    "SUCCEEDED",
+    "TARGETS",
+    "TERMINAL",
+    "UNKNOWN",
+    "Ending",
+    "check_target",
+    "ending",
+    "is_active",
+    "is_terminal",
+    "name",
+    "reached",
+]
+
+SUBMITTED = "SUBMITTED"
+RUNNING = "RUNNING"
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+CANCELLED = "CANCELLED"
+UNKNOWN = "UNKNOWN"
+
+#: Statuses of a run that is still going.
+ACTIVE = frozenset({SUBMITTED, RUNNING})
+#: Statuses of a run that will not change any more.
+TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
+#: Statuses a wait may stop at, in the order a run passes through them.
+TARGETS = (SUBMITTED, RUNNING, SUCCEEDED)
+
+
+class Ending(str, Enum):
+    """How following a run ended (the ``kind`` of :class:`nftower.FollowOutcome`)."""
+
+    __module__ = "nftower.status"
+
+    SUCCEEDED = "succeeded"  #: the run reached the target status (SUCCEEDED by default)
+    FAILED = "failed"  #: the run ended FAILED
+    CANCELLED = "cancelled"  #: the run ended CANCELLED
+    DEADLINE = "deadline"  #: the deadline passed while the run was still going
+    UNKNOWN = "unknown"  #: the run was neither active nor finished for ``unknown_timeout`` s
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def name(status: object) -> str:
+    """A status as its plain string (a ``WorkflowStatus`` member or a string); ``None`` (no
+    status reported) is ``"UNKNOWN"``."""
+    if status is None:
+        return UNKNOWN
+    return str(getattr(status, "value", status))
+
+
+def is_active(status: object) -> bool:
+    """SUBMITTED or RUNNING."""
+    return name(status) in ACTIVE
+
+
+def is_terminal(status: object) -> bool:
+    """SUCCEEDED, FAILED or CANCELLED."""
+    return name(status) in TERMINAL
+
+
+def check_target(target: object) -> str:
+    """A target status, upper-cased; ``ValueError`` unless it is one of :data:`TARGETS`.
+
+    >>> check_target("running")
+    'RUNNING'
+    """
+    value = str(target).upper()
+    if value not in TARGETS:
+        raise ValueError(f"target_status must be one of {list(TARGETS)}, got {target!r}")
+    return value
+
+
+def reached(status: object, target: str = SUCCEEDED) -> bool:
+    """True once a run with ``status`` has reached ``target`` (one of :data:`TARGETS`)."""
+    current = name(status)
+    return current in TARGETS and TARGETS.index(current) >= TARGETS.index(target)
+
+
+def ending(status: object, target: str = SUCCEEDED) -> Ending | None:
+    """How a run with ``status`` ends a wait for ``target`` by its status alone (``None``: it
+    does not; time limits are :class:`nftower.FollowOutcome`'s business)."""
+    if reached(status, target):
+        return Ending.SUCCEEDED
+    current = name(status)
+    if current == FAILED:
+        return Ending.FAILED
+    if current == CANCELLED:
+        return Ending.CANCELLED
+    return None
