@@ -139,3 +139,32 @@ def test_models_and_layout_exist() -> None:
         assert (package / entry).exists(), entry
     on_disk = {p.name for p in package.glob("_*.py")} - {"_version.py"}
     assert on_disk <= set(re.findall(r"^(\S+\.py)", layout, flags=re.MULTILINE))
+
+
+#: Every place outside rate-limiting.md that tells users which rate-limit store is the default.
+DEFAULT_STORE_CLAIMS = [
+    "docs/airflow.md",
+    "docs/prefect.md",
+    "airflow_provider/src/nftower_airflow/get_provider_info.py",
+    "airflow_provider/src/nftower_airflow/hooks.py",
+    "prefect_collection/src/prefect_nftower/credentials.py",
+]
+
+
+@pytest.mark.parametrize("path", DEFAULT_STORE_CLAIMS)
+def test_the_default_rate_limit_store_is_named_as_the_code_has_it(
+    path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nftower.ratelimit import backend_from_url
+
+    monkeypatch.delenv("NFTOWER_RATE_LIMIT_BACKEND", raising=False)
+    assert type(backend_from_url(None)).__name__ == "FileBackend"
+    text = (ROOT / path).read_text(encoding="utf-8")
+    assert "file://" in text
+    assert not re.search(r"default[^.|]*SQLite|SQLite[^.|]*default", text), path
+
+
+def test_the_raw_endpoint_task_says_the_workspace_is_not_added() -> None:
+    tasks = (ROOT / "prefect_collection/src/prefect_nftower/tasks.py").read_text(encoding="utf-8")
+    assert "workspace is added by the client" not in tasks
+    assert "configured workspace is not added" in tasks

@@ -67,8 +67,9 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Rate limit backend",
                         "description": (
                             "Where the per-token request budget is counted: memory:// (one "
-                            "process), sqlite:///path (one host) or redis://host:port/db "
-                            "(many hosts). Empty = the host-wide default."
+                            "process), file:///path or sqlite:///path (one host) or "
+                            "redis://host:port/db (many hosts). Empty = the host-wide default, "
+                            "file:// (a locked file in the user's cache directory)."
                         ),
                         "schema": {"type": ["string", "null"]},
                     },

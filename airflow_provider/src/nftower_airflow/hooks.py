@@ -23,9 +23,9 @@ class TowerHook(BaseHook):
 
     Connection fields: ``host`` = API URL (default ``https://api.cloud.seqera.io``; scheme and
     path allowed), ``password`` = access token, extra ``workspace`` = numeric id or
-    ``"org/workspace"``, extra ``rate_limit_backend`` = ``memory://``, ``sqlite:///path`` or
-    ``redis://host:port/db``. py-orca's layout (``host`` + ``schema`` -> ``https://host/schema``)
-    works too.
+    ``"org/workspace"``, extra ``rate_limit_backend`` = ``memory://``, ``file:///path``,
+    ``sqlite:///path`` or ``redis://host:port/db`` (default ``file://``, host-wide). py-orca's
+    layout (``host`` + ``schema`` -> ``https://host/schema``) works too.
 
     Example:
         >>> hook = TowerHook("tower_default")                       # doctest: +SKIP

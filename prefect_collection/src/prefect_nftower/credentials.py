@@ -64,8 +64,9 @@ class TowerCredentials(CredentialsBlock):
     rate_limit_backend: str | None = Field(
         default=None,
         description=(
-            "Where the per-token rate limit is counted: memory://, sqlite:///path or "
-            "redis://host:port/db. Empty: NFTOWER_RATE_LIMIT_BACKEND, else the host default."
+            "Where the per-token rate limit is counted: memory://, file:///path, "
+            "sqlite:///path or redis://host:port/db. Empty: NFTOWER_RATE_LIMIT_BACKEND, else "
+            "file:// (a locked file in the user's cache directory, host-wide)."
         ),
     )
     prefect_rate_limit: str | None = Field(

@@ -296,7 +296,8 @@ def call_tower_endpoint(
         credentials: Tower credentials block.
         method: HTTP method, e.g. "GET".
         path: API path, e.g. "/workflow/{id}/metrics".
-        params: Query parameters (the workspace is added by the client).
+        params: Query parameters (the configured workspace is not added: pass
+            `workspaceId` yourself).
         json: JSON body.
 
     Returns:
