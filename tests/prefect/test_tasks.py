@@ -176,3 +176,27 @@ def test_unknown_for_too_long_counts_as_failed(credentials: TowerCredentials) ->
     with pytest.raises(WorkflowFailedError) as caught:
         wait_for_workflow.fn(credentials, workflow_id, poll_interval=POLL, unknown_timeout=0.3)
     assert caught.value.status == "UNKNOWN"
+
+
+@pytest.mark.parametrize(
+    ("sync_name", "async_name"),
+    [
+        ("launch_workflow", "alaunch_workflow"),
+        ("get_workflow", "aget_workflow"),
+        ("wait_for_workflow", "await_for_workflow"),
+        ("cancel_workflow", "acancel_workflow"),
+        ("call_tower_endpoint", "acall_tower_endpoint"),
+    ],
+)
+def test_sync_and_async_tasks_take_the_same_arguments(sync_name: str, async_name: str) -> None:
+    import inspect
+
+    from prefect_nftower import tasks
+
+    sync_task, async_task = getattr(tasks, sync_name), getattr(tasks, async_name)
+    sync_signature = inspect.signature(sync_task.fn)
+    async_signature = inspect.signature(async_task.fn)
+    assert sync_signature.parameters == async_signature.parameters
+    assert sync_signature.return_annotation == async_signature.return_annotation
+    assert sync_task.aio is async_task
+    assert sync_task.name == async_task.name
