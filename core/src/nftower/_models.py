@@ -33,6 +33,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from . import status as run_status
+
 __all__ = [
     "TERMINAL_STATUSES",
     "JobInfo",
@@ -133,22 +135,23 @@ class WorkflowStatus(_TolerantEnum):
         True
     """
 
-    SUBMITTED = "SUBMITTED"
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    UNKNOWN = "UNKNOWN"
+    # the names of nftower.status, which the Airflow provider reads without pydantic
+    SUBMITTED = run_status.SUBMITTED
+    RUNNING = run_status.RUNNING
+    SUCCEEDED = run_status.SUCCEEDED
+    FAILED = run_status.FAILED
+    CANCELLED = run_status.CANCELLED
+    UNKNOWN = run_status.UNKNOWN
 
     @property
     def is_terminal(self) -> bool:
         """SUCCEEDED, FAILED or CANCELLED: the run will not change any more."""
-        return self in TERMINAL_STATUSES
+        return run_status.is_terminal(self)
 
     @property
     def is_active(self) -> bool:
         """SUBMITTED or RUNNING."""
-        return self in (WorkflowStatus.SUBMITTED, WorkflowStatus.RUNNING)
+        return run_status.is_active(self)
 
 
 TERMINAL_STATUSES = frozenset(
