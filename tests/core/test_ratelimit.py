@@ -259,3 +259,13 @@ def test_slot_is_released_when_the_request_fails() -> None:
         raise ConnectionError("boom")
     clock.now += 1.0
     assert backend.acquire("k", 1, 1.0) == 0.0  # dated at the failure, not held for minutes
+
+
+async def test_a_plain_with_on_the_async_slot_raises_instead_of_blocking_the_loop() -> None:
+    limiter = RateLimiter(MemoryBackend(), "aslot-sync-with", limit=1, window=60.0)
+    with pytest.raises(TypeError, match="async with"), limiter.aslot():
+        pass
+    assert limiter.stats().admitted == 0  # nothing was admitted, nothing waits in the loop
+    async with limiter.aslot():
+        pass
+    assert limiter.stats().admitted == 1

@@ -303,6 +303,12 @@ class _AsyncSlot(_Slot):
 
     __slots__ = ()
 
+    def __enter__(self) -> None:
+        raise TypeError(
+            "limiter.aslot() is for 'async with' (it waits with asyncio.sleep); a plain 'with' "
+            "would block the event loop: use 'with limiter.slot():' in sync code"
+        )
+
     async def __aenter__(self) -> None:
         self._ticket = _new_ticket()
         self._backend = await self._limiter._aadmit(self._ticket, self._hold)
