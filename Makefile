@@ -15,7 +15,7 @@ CORE_PY := $(VENVS)/core/bin/python
 AIRFLOW_PY := $(VENVS)/airflow/bin/python
 PREFECT_PY := $(VENVS)/prefect/bin/python
 
-.PHONY: help bootstrap envs lint typecheck test test-core test-airflow test-prefect test-e2e demo demo-core demo-airflow demo-prefect bench emulator dtos clean
+.PHONY: help bootstrap envs lint typecheck test test-core test-airflow test-prefect test-e2e screenshots demo demo-core demo-airflow demo-prefect bench emulator dtos clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -48,6 +48,9 @@ test-prefect: envs
 
 test-e2e: envs
 	$(AIRFLOW_PY) -m pytest tests/e2e
+
+screenshots: envs ## re-take the browser tests' screenshots into docs/assets/screenshots
+	NFTOWER_SCREENSHOTS=$(CURDIR)/docs/assets/screenshots $(PREFECT_PY) -m pytest tests/prefect/test_browser.py
 
 test: lint typecheck test-core test-airflow test-prefect test-e2e ## everything CI runs
 

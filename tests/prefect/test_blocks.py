@@ -14,7 +14,6 @@ from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
 from prefect.testing.standard_test_suites import BlockStandardTestSuite
 from prefect_nftower import TowerCredentials, TowerPipeline
-from prefect_nftower._project import DOCS_URL, REPOSITORY
 
 TOKEN = "s3cr3t-token-value-for-blocks"
 
@@ -26,47 +25,23 @@ class TestBlockStandards(BlockStandardTestSuite):
         return block_class
 
     def test_has_a_valid_image(self, block: type[Block]) -> None:
-        """The suite's own check downloads the logo; ours reads the file the URL serves."""
-        from PIL import Image
+        """No logo: the package publishes none at a checkable address (a failing URL is a
+        broken image in Prefect's UI)."""
+        assert block._logo_url is None
 
-        image = Image.open(in_repository(str(block._logo_url), RAW))
-        assert image.format == "PNG"
-        assert image.width == image.height
-        assert 45 < image.width < 1000
-
-    def test_documentation_url_names_this_collections_page(self, block: type[Block]) -> None:
-        page, _, anchor = str(block._documentation_url).partition("#")
-        text = in_repository(page, f"{REPOSITORY}/blob/main/").read_text()
-        assert text.startswith("# prefect-nftower")
-        headings = {_anchor(line) for line in text.splitlines() if line.startswith("#")}
-        assert anchor in headings
+    def test_has_a_documentation_url(self, block: type[Block]) -> None:
+        """No documentation URL for the same reason: no link to a page that may not exist."""
+        assert block._documentation_url is None
 
 
-ROOT = Path(__file__).resolve().parents[2]
-RAW = REPOSITORY.replace("github.com", "raw.githubusercontent.com") + "/main/"
-
-
-def in_repository(url: str, prefix: str) -> Path:
-    """The file of this repository that `url` points at once the repository is published."""
-    assert url.startswith(prefix), url
-    path = ROOT / url.removeprefix(prefix)
-    assert path.is_file(), path
-    return path
-
-
-def _anchor(heading: str) -> str:
-    """GitHub's anchor for a markdown heading."""
-    text = heading.lstrip("#").strip().lower()
-    return "".join(c for c in text if c.isalnum() or c in " -_").replace(" ", "-")
-
-
-def test_project_urls_match_the_blocks() -> None:
-    import tomllib
-
-    urls = tomllib.loads((ROOT / "prefect_collection" / "pyproject.toml").read_text())["project"][
-        "urls"
-    ]
-    assert urls == {"Documentation": DOCS_URL, "Source": REPOSITORY}
+def test_fields_are_plain_types_with_empty_defaults() -> None:
+    """Optional types draw as a "str | None" switch in Prefect's form; plain ones do not."""
+    for block in (TowerCredentials, TowerPipeline):
+        for name, prop in block.model_json_schema()["properties"].items():
+            assert "anyOf" not in prop, (block.__name__, name)
+    token = TowerCredentials.model_json_schema()["properties"]["access_token"]
+    assert token["format"] == "password"
+    assert TowerCredentials().access_token.get_secret_value() == ""
 
 
 def test_config_from_block_fields() -> None:

@@ -77,20 +77,25 @@ def launch_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
     """The `alaunch` keyword arguments from a task's or block's arguments.
 
     `pipeline`, `run_name` and `resume_failed` pass through; of the `LAUNCH_OPTIONS`, the
-    ones set; further `nftower` launch options come from `launch_options`.
+    ones set (None or empty is unset); further `nftower` launch options come from
+    `launch_options`.
 
     Example:
-        >>> launch_arguments({"pipeline": "rnaseq", "revision": "3.14.0", "labels": None})
+        >>> launch_arguments({"pipeline": "rnaseq", "revision": "3.14.0", "labels": []})
         {'revision': '3.14.0', 'pipeline': 'rnaseq', 'run_name': None, 'resume_failed': True}
     """
     kwargs: dict[str, Any] = dict(arguments.get("launch_options") or {})
-    kwargs.update({k: arguments[k] for k in LAUNCH_OPTIONS if arguments.get(k) is not None})
+    kwargs.update({k: arguments[k] for k in LAUNCH_OPTIONS if _is_set(arguments.get(k))})
     kwargs.update(
         pipeline=arguments["pipeline"],
-        run_name=arguments.get("run_name"),
+        run_name=arguments.get("run_name") or None,
         resume_failed=arguments.get("resume_failed", True),
     )
     return kwargs
+
+
+def _is_set(value: Any) -> bool:
+    return value is not None and value != "" and value != [] and value != {}
 
 
 def deterministic_run_name(

@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, SecretStr
 
-from ._project import DOCS_URL, LOGO_URL
-
 if TYPE_CHECKING:
     from nftower import AsyncTowerClient, TowerClient, TowerConfig
 
@@ -36,46 +34,49 @@ class TowerCredentials(CredentialsBlock):
 
     _block_type_name = "Tower Credentials"
     _block_type_slug = "tower-credentials"
-    _logo_url = LOGO_URL  # type: ignore[assignment]
-    _documentation_url = f"{DOCS_URL}#towercredentials"  # type: ignore[assignment]
+    # No logo and no documentation URL: the package publishes neither at an address that
+    # can be checked, and Prefect's UI draws a broken image for a logo URL that fails.
 
-    access_token: SecretStr | None = Field(
-        default=None,
+    # Plain (non-optional) types with empty defaults: Prefect's form draws a masked input for
+    # a `SecretStr` and a text input for a `str`, where an optional type would add a
+    # type switch ("password | null") over an unmasked text area.
+    access_token: SecretStr = Field(
+        default=SecretStr(""),
         description=(
             "Tower / Seqera Platform personal access token. "
             "Empty: the TOWER_ACCESS_TOKEN environment variable."
         ),
     )
-    api_url: str | None = Field(
-        default=None,
+    api_url: str = Field(
+        default="",
         title="API URL",
         description=(
             "API endpoint, e.g. https://api.cloud.seqera.io or https://tower.example.org/api. "
             "Empty: TOWER_API_ENDPOINT, else Seqera Cloud."
         ),
     )
-    workspace: str | None = Field(
-        default=None,
+    workspace: str = Field(
+        default="",
         description=(
             "Workspace as a numeric id or 'organization/workspace'. "
             "Empty: TOWER_WORKSPACE_ID, else the personal workspace."
         ),
     )
-    rate_limit_backend: str | None = Field(
-        default=None,
+    rate_limit_backend: str = Field(
+        default="",
         description=(
             "Where the per-token rate limit is counted: memory://, file:///path, "
             "sqlite:///path or redis://host:port/db. Empty: NFTOWER_RATE_LIMIT_BACKEND, else "
             "file:// (a locked file in the user's cache directory, host-wide)."
         ),
     )
-    prefect_rate_limit: str | None = Field(
-        default=None,
+    prefect_rate_limit: str = Field(
+        default="",
         title="Prefect rate limit name",
         description=(
             "Name of a Prefect global concurrency limit with slot decay; every task takes one "
             "slot of it before calling Tower (an error if the limit does not exist), as a "
-            "guard shared by all processes."
+            "guard shared by all processes. Empty: none."
         ),
     )
 
@@ -87,9 +88,9 @@ class TowerCredentials(CredentialsBlock):
         """
         from nftower import TowerConfig
 
-        token = self.access_token.get_secret_value() if self.access_token else None
+        token = self.access_token.get_secret_value() if self.access_token else ""
         return TowerConfig.from_env(
-            token=token,
+            token=token or None,
             api_url=self.api_url or None,
             workspace=self.workspace or None,
             rate_limit_backend=self.rate_limit_backend or None,

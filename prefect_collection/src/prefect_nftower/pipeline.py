@@ -8,7 +8,6 @@ from prefect._internal.compatibility.async_dispatch import async_dispatch
 from prefect.blocks.abstract import JobBlock, JobRun
 from pydantic import Field
 
-from ._project import DOCS_URL, LOGO_URL
 from .credentials import TowerCredentials
 
 if TYPE_CHECKING:
@@ -62,7 +61,7 @@ class TowerWorkflowRun(JobRun["Workflow"]):
         plan = WaitPlan(
             self.workflow_id,
             block.poll_interval,
-            block.timeout,
+            block.timeout or None,
             cancel_on_exit=block.cancel_on_exit,
         )
         await await_run(block.credentials, plan, self._reporter)
@@ -131,32 +130,36 @@ class TowerPipeline(JobBlock["Workflow"]):
 
     _block_type_name = "Tower Pipeline"
     _block_type_slug = "tower-pipeline"
-    _logo_url = LOGO_URL  # type: ignore[assignment]
-    _documentation_url = f"{DOCS_URL}#towerpipeline-and-towerworkflowrun"  # type: ignore[assignment]
+    # No logo and no documentation URL: the package publishes neither at an address that
+    # can be checked, and Prefect's UI draws a broken image for a logo URL that fails.
 
+    # Plain types with empty defaults (empty = not set): Prefect's form draws an optional
+    # type as a type switch ("str | None") that must be clicked before typing.
     credentials: TowerCredentials = Field(description="Tower credentials block.")
     pipeline: str = Field(
         description="Launchpad pipeline name or id, or a pipeline repository URL."
     )
-    params: dict[str, Any] | None = Field(
-        default=None, description="Pipeline parameters, merged over the launchpad's."
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Pipeline parameters, merged over the launchpad's."
     )
-    revision: str | None = Field(default=None, description="Git revision: branch, tag or commit.")
-    config_profiles: list[str] | None = Field(default=None, description="Nextflow config profiles.")
-    compute_env: str | None = Field(
-        default=None,
-        description="Compute environment name or id (default: the launchpad's, else primary).",
+    revision: str = Field(default="", description="Git revision: branch, tag or commit.")
+    config_profiles: list[str] = Field(
+        default_factory=list, description="Nextflow config profiles."
     )
-    work_dir: str | None = Field(default=None, description="Nextflow work directory.")
-    labels: list[str] | None = Field(default=None, description="Label names for the run.")
-    run_name: str | None = Field(default=None, description="Readable prefix of the Tower run name.")
+    compute_env: str = Field(
+        default="",
+        description="Compute environment name or id (empty: the launchpad's, else primary).",
+    )
+    work_dir: str = Field(default="", description="Nextflow work directory.")
+    labels: list[str] = Field(default_factory=list, description="Label names for the run.")
+    run_name: str = Field(default="", description="Readable prefix of the Tower run name.")
     poll_interval: float = Field(
         default=_DEFAULT_POLL_INTERVAL, gt=0, description="Seconds between status checks."
     )
-    timeout: float | None = Field(
-        default=None,
-        gt=0,
-        description="Seconds to wait for the run at most (empty: no limit).",
+    timeout: float = Field(
+        default=0,
+        ge=0,
+        description="Seconds to wait for the run at most (0: no limit).",
     )
     cancel_on_exit: bool = Field(
         default=True,
