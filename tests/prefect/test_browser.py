@@ -125,7 +125,8 @@ def test_credentials_block_form_masks_the_token(
     assert saved.api_url == emulator.url
     assert saved.workspace == str(emulator.workspace_id)
     assert saved.rate_limit_backend == ""
-    wait_for("the block page", lambda: "browser-credentials" in ui.driver.page_source, 30)
+    wait_for("the block page", lambda: not ui.driver.current_url.endswith("/create"), 30)
+    wait_for("the block's name", lambda: "browser-credentials" in ui.driver.page_source, 30)
     assert token not in ui.driver.page_source
 
 
