@@ -200,3 +200,16 @@ def test_sync_and_async_tasks_take_the_same_arguments(sync_name: str, async_name
     assert sync_signature.return_annotation == async_signature.return_annotation
     assert sync_task.aio is async_task
     assert sync_task.name == async_task.name
+
+
+def test_a_failed_sync_wait_has_no_chained_event_loop_error(
+    credentials: TowerCredentials,
+) -> None:
+    import traceback
+
+    workflow_id = launch_workflow.fn(credentials, "hello", params={"emulator_outcome": "fail"})
+    with pytest.raises(WorkflowFailedError) as caught:
+        wait_for_workflow.fn(credentials, workflow_id, poll_interval=POLL)
+    text = "".join(traceback.format_exception(caught.value))
+    assert "no running event loop" not in text
+    assert "During handling of the above exception" not in text

@@ -120,13 +120,19 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     here, so signals and Prefect's timeouts interrupt it and the coroutine's `finally`
     blocks run; otherwise in a helper thread with the same context variables.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
+    if not _loop_running():  # outside the except block: no chained "no running event loop"
         return asyncio.run(coroutine)
     context = contextvars.copy_context()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefect-nftower") as pool:
         return pool.submit(context.run, asyncio.run, coroutine).result()
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 async def await_run(
