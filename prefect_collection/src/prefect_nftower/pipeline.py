@@ -165,8 +165,8 @@ class TowerPipeline(JobBlock["Workflow"]):
         default=True,
         description="Cancel the Tower run when waiting times out or is cancelled.",
     )
-    dataset: str | None = Field(
-        default=None,
+    dataset: str = Field(
+        default="",
         description="Dataset name, id or version URL passed as the dataset parameter.",
     )
     dataset_param: str = Field(
