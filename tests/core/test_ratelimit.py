@@ -28,6 +28,17 @@ class FakeClock:
         return self.now
 
 
+def _call(limiter: RateLimiter) -> None:
+    """One call through the limiter (admitted, then dated as its answer arrives)."""
+    with limiter.slot():
+        pass
+
+
+async def _acall(limiter: RateLimiter) -> None:
+    async with limiter.aslot():
+        pass
+
+
 @pytest.fixture(autouse=True)
 def _fresh_registry() -> Iterator[None]:
     reset_limiters()
@@ -83,8 +94,8 @@ def test_check_and_record_is_atomic_across_threads(kind: str, tmp_path: Path) ->
 
 def test_limiter_blocks_until_admitted_and_counts() -> None:
     limiter = RateLimiter(MemoryBackend(), "k", limit=5, window=0.05, margin=0.0)
-    threads = [threading.Thread(target=lambda: [limiter.acquire() for _ in range(5)])]
-    threads += [threading.Thread(target=lambda: [limiter.acquire() for _ in range(5)])]
+    threads = [threading.Thread(target=lambda: [_call(limiter) for _ in range(5)])]
+    threads += [threading.Thread(target=lambda: [_call(limiter) for _ in range(5)])]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -97,9 +108,9 @@ def test_limiter_blocks_until_admitted_and_counts() -> None:
 
 async def test_limiter_async_shares_the_budget_with_threads() -> None:
     limiter = RateLimiter(MemoryBackend(), "k", limit=4, window=0.05, margin=0.0)
-    thread = threading.Thread(target=lambda: [limiter.acquire() for _ in range(4)])
+    thread = threading.Thread(target=lambda: [_call(limiter) for _ in range(4)])
     thread.start()
-    await asyncio.gather(*(limiter.aacquire() for _ in range(8)))
+    await asyncio.gather(*(_acall(limiter) for _ in range(8)))
     thread.join()
     assert limiter.stats().admitted == 12
     assert limiter.stats().waits >= 4
@@ -175,10 +186,10 @@ def test_backend_recovery_leaves_fallback(tmp_path: Path) -> None:
 
     backend = Flaky()
     limiter = RateLimiter(backend, "k", retry_backend_after=0.0)
-    limiter.acquire()
+    _call(limiter)
     assert limiter.stats().fallback
     backend.fail = False
-    limiter.acquire()
+    _call(limiter)
     assert not limiter.stats().fallback
 
 
@@ -192,7 +203,7 @@ def test_report_rate_limited_counts_warns_once_per_burst_and_pauses(
         limiter.report_rate_limited(None)
     assert limiter.stats().rate_limited == 3
     assert len([r for r in caplog.records if "429" in r.getMessage()]) == 1
-    limiter.acquire()  # held off until the reported Retry-After passed
+    _call(limiter)  # held off until the reported Retry-After passed
     assert limiter.stats().waits == 1
 
 

@@ -15,6 +15,12 @@ pytest_plugins = ["conftest_redis"]
 pytestmark = pytest.mark.redis
 
 
+def _call(limiter: RateLimiter) -> None:
+    """One call through the limiter (admitted, then dated as its answer arrives)."""
+    with limiter.slot():
+        pass
+
+
 @pytest.fixture(autouse=True)
 def _fresh_registry() -> Iterator[None]:
     reset_limiters()
@@ -71,7 +77,7 @@ def test_entries_are_timed_by_the_server_not_the_host(
 def test_limiter_over_redis_blocks_and_counts(redis_url: str) -> None:
     limiter = get_limiter(api_url="http://h", token="tok", limit=3, window=0.05, backend=redis_url)
     for _ in range(7):
-        limiter.acquire()
+        _call(limiter)
     stats = limiter.stats()
     assert (stats.admitted, stats.fallback) == (7, False)
     assert stats.waits >= 1
@@ -80,7 +86,7 @@ def test_limiter_over_redis_blocks_and_counts(redis_url: str) -> None:
 def test_token_is_not_in_redis_keys_or_values(redis_url: str) -> None:
     token = "tok-SECRET-abcdef"
     limiter = get_limiter(api_url="http://h", token=token, backend=redis_url)
-    limiter.acquire()
+    _call(limiter)
     client = redis.Redis.from_url(redis_url)
     keys = client.keys("*")
     assert keys == [f"nftower:ratelimit:{limiter_key('http://h', token)}".encode()]
@@ -97,7 +103,7 @@ def test_unreachable_redis_falls_back_with_one_warning(caplog: pytest.LogCapture
     limiter = RateLimiter(RedisBackend(url, timeout=0.5), "k", limit=3, window=0.05)
     with caplog.at_level(logging.WARNING, logger="nftower.ratelimit"):
         for _ in range(7):
-            limiter.acquire()
+            _call(limiter)
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1
     assert "unavailable" in warnings[0]

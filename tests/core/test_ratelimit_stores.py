@@ -39,6 +39,12 @@ RECORD = struct.Struct("<32sIId")
 Logs = dict[str, list[tuple[float, str | None]]]
 
 
+def _call(limiter: RateLimiter) -> None:
+    """One call through the limiter (admitted, then dated as its answer arrives)."""
+    with limiter.slot():
+        pass
+
+
 def _entries(data: bytes) -> list[tuple[float, str | None]]:
     return sorted((at, raw.rstrip(b"\0").decode() or None) for at, raw in ENTRY.iter_unpack(data))
 
@@ -151,7 +157,7 @@ def test_an_unwritable_file_falls_back_in_process_with_one_warning(
     limiter = RateLimiter(make(store, blocker / "rl"), "k", limit=3, window=0.05)
     with caplog.at_level(logging.WARNING, logger="nftower.ratelimit"):
         for _ in range(7):
-            limiter.acquire()
+            _call(limiter)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "limiting calls within this process" in warnings[0]
@@ -279,7 +285,7 @@ def test_file_of_another_kind_is_refused_not_overwritten(
     path.write_text("something else entirely\n")
     limiter = RateLimiter(FileBackend(path), "k", limit=3, window=0.05)
     with caplog.at_level(logging.WARNING, logger="nftower.ratelimit"):
-        limiter.acquire()
+        _call(limiter)
     assert "is not an nftower rate limit file" in caplog.records[0].getMessage()
     assert limiter.stats().fallback
     assert path.read_text() == "something else entirely\n"

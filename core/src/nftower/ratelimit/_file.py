@@ -13,10 +13,9 @@ from typing import NamedTuple
 import platformdirs
 
 from .._exceptions import TowerConfigError
-from ._entries import ENTRY, Log, admit_step, decode, encode, ticket_bytes
+from ._entries import ENTRY, Log, admit_step, decode, encode, release, ticket_bytes
 from ._locked_file import RECORD, Busy, LockedFile, attach, detach, lock, unlock
 from ._releases import PendingReleases
-from ._window import release
 
 try:
     import fcntl

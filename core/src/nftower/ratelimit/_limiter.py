@@ -21,8 +21,6 @@ logger = logging.getLogger("nftower.ratelimit")
 BURST_GAP = 60.0
 #: Longest pause a reported ``Retry-After`` imposes on the other callers of the process.
 MAX_PAUSE = 60.0
-#: Extra window for :meth:`RateLimiter.acquire`, whose calls are dated at admission.
-ADMISSION_MARGIN = 0.05
 #: Default longest time a slot is held (a request's timeout is shorter).
 DEFAULT_HOLD = 120.0
 
@@ -50,8 +48,7 @@ class RateLimiter:
     waits with ``time.sleep``) or :meth:`aslot` (async, ``asyncio.sleep``): the call counts as
     happening *now* until its response arrives and is then dated to that moment, so request
     latency, however uneven between processes, cannot squeeze more than ``limit`` calls into
-    one server-side window. :meth:`acquire` / :meth:`aacquire` date a call at admission instead
-    (for callers that cannot report the end), with a ``0.05`` s wider window.
+    one server-side window.
 
     When the shared backend fails (Redis down, SQLite file unwritable) the limiter logs one
     warning and limits in-process until the backend answers again (retried every
@@ -109,14 +106,6 @@ class RateLimiter:
         """Async form of :meth:`slot` (``async with``); never blocks the event loop."""
         return _AsyncSlot(self, hold)
 
-    def acquire(self) -> None:
-        """Block (``time.sleep``) until a call is admitted; it is dated now."""
-        self._admit(None, 0.0)
-
-    async def aacquire(self) -> None:
-        """Wait (``asyncio.sleep``) until a call is admitted; it is dated now."""
-        await self._aadmit(None, 0.0)
-
     def report_rate_limited(self, retry_after: float | None = None) -> None:
         """Record a 429 answer; the other callers of this process hold off ``retry_after`` s.
 
@@ -171,7 +160,7 @@ class RateLimiter:
 
     # -- admission --------------------------------------------------------------------------
 
-    def _admit(self, ticket: str | None, hold: float) -> RateLimitBackend:
+    def _admit(self, ticket: str, hold: float) -> RateLimitBackend:
         started: float | None = None
         while True:
             wait, backend = self._step(ticket, hold)
@@ -181,7 +170,7 @@ class RateLimiter:
             started = started if started is not None else time.monotonic()
             time.sleep(wait)
 
-    async def _aadmit(self, ticket: str | None, hold: float) -> RateLimitBackend:
+    async def _aadmit(self, ticket: str, hold: float) -> RateLimitBackend:
         started: float | None = None
         while True:
             wait, backend = await self._astep(ticket, hold)
@@ -191,11 +180,8 @@ class RateLimiter:
             started = started if started is not None else time.monotonic()
             await asyncio.sleep(wait)
 
-    def _span(self, ticket: str | None) -> float:
-        return self.window + (self.margin if ticket else max(self.margin, ADMISSION_MARGIN))
-
-    def _step(self, ticket: str | None, hold: float) -> tuple[float, RateLimitBackend]:
-        span = self._span(ticket)
+    def _step(self, ticket: str, hold: float) -> tuple[float, RateLimitBackend]:
+        span = self.window + self.margin
         if (local := self._without_backend(span, ticket, hold)) is not None:
             return local
         try:
@@ -205,8 +191,8 @@ class RateLimiter:
         self._backend_ok()
         return wait, self.backend
 
-    async def _astep(self, ticket: str | None, hold: float) -> tuple[float, RateLimitBackend]:
-        span = self._span(ticket)
+    async def _astep(self, ticket: str, hold: float) -> tuple[float, RateLimitBackend]:
+        span = self.window + self.margin
         if (local := self._without_backend(span, ticket, hold)) is not None:
             return local
         try:
@@ -217,7 +203,7 @@ class RateLimiter:
         return wait, self.backend
 
     def _without_backend(
-        self, span: float, ticket: str | None, hold: float
+        self, span: float, ticket: str, hold: float
     ) -> tuple[float, RateLimitBackend] | None:
         """The step's answer when the shared backend is not asked: a pause after a 429, or
         the in-process log while the backend is down; ``None`` to ask the backend."""
@@ -228,7 +214,7 @@ class RateLimiter:
         return None
 
     def _after_failure(
-        self, exc: Exception, span: float, ticket: str | None, hold: float
+        self, exc: Exception, span: float, ticket: str, hold: float
     ) -> tuple[float, RateLimitBackend]:
         self._backend_failed(exc)
         return self._fallback.acquire(self.key, self.limit, span, ticket, hold), self._fallback

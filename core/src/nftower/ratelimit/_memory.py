@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from ._window import Entry, admit, release
+from ._entries import Entry, admit, release
 
 __all__ = ["MemoryBackend"]
 
