@@ -13,21 +13,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .credentials import TowerCredentials
 
-__all__ = ["aguard", "guard"]
-
-
-def guard(credentials: TowerCredentials) -> None:
-    """Take one slot of the configured Prefect rate limit (no-op when none is set)."""
-    name = credentials.prefect_rate_limit
-    if not name:
-        return
-    from prefect.concurrency.sync import rate_limit
-
-    rate_limit(name, occupy=1, strict=True)
+__all__ = ["aguard"]
 
 
 async def aguard(credentials: TowerCredentials) -> None:
-    """Async twin of `guard`."""
+    """Take one slot of the configured Prefect rate limit (no-op when none is set).
+
+    Sync tasks run their async twin (`run_sync`), so this one form serves both.
+    """
     name = credentials.prefect_rate_limit
     if not name:
         return

@@ -29,7 +29,7 @@ from prefect.cache_policies import NO_CACHE
 from ._caching import LAUNCH_CACHE_POLICY
 from ._context import run_logger
 from ._dispatch import dispatching_task
-from ._guard import aguard, guard
+from ._guard import aguard
 from ._launching import alaunch, launch_arguments
 from ._watching import DEFAULT_POLL_INTERVAL, DEFAULT_UNKNOWN_TIMEOUT, WaitPlan, await_run, run_sync
 from .credentials import TowerCredentials
@@ -167,10 +167,7 @@ def get_workflow(credentials: TowerCredentials, workflow_id: str) -> Workflow:
         print(workflow.status)
         ```
     """
-    with _logged_errors("get_workflow"):
-        guard(credentials)
-        with credentials.get_client() as client:
-            return client.get_workflow(workflow_id)
+    return run_sync(aget_workflow.fn(**locals()))
 
 
 # wait ---------------------------------------------------------------------------------
@@ -257,11 +254,7 @@ def cancel_workflow(credentials: TowerCredentials, workflow_id: str, force: bool
         cancel_workflow(TowerCredentials.load("BLOCK_NAME"), "4Bi5xBK6E2Nbhj")
         ```
     """
-    with _logged_errors("cancel"):
-        guard(credentials)
-        with credentials.get_client() as client:
-            client.cancel(workflow_id, force=force)
-    run_logger().info("Cancelled Tower run %s", workflow_id)
+    run_sync(acancel_workflow.fn(**locals()))
 
 
 # any endpoint -------------------------------------------------------------------------
@@ -310,7 +303,4 @@ def call_tower_endpoint(
         )
         ```
     """
-    with _logged_errors(f"{method.upper()} {path}"):
-        guard(credentials)
-        with credentials.get_client() as client:
-            return client.request(method, path, params=params, json=json)
+    return run_sync(acall_tower_endpoint.fn(**locals()))
