@@ -51,6 +51,7 @@ test-e2e: envs
 
 screenshots: envs ## re-take the browser tests' screenshots into docs/assets/screenshots
 	NFTOWER_SCREENSHOTS=$(CURDIR)/docs/assets/screenshots $(PREFECT_PY) -m pytest tests/prefect/test_browser.py
+	NFTOWER_SCREENSHOTS=$(CURDIR)/docs/assets/screenshots $(CORE_PY) -m pytest tests/core/test_emulator_run_page.py -k browser
 
 test: lint typecheck test-core test-airflow test-prefect test-e2e ## everything CI runs
 

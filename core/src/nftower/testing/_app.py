@@ -1,5 +1,5 @@
 """The ASGI application: faults, authentication, rate limiting and recording around the
-Tower API routes, plus the unauthenticated admin API under ``/_emulator``."""
+Tower API routes, plus the unauthenticated admin API under ``/_emulator`` and run pages."""
 
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from ._faults import Fault, FaultBook, drop_connection
 from ._records import RecordedRequest, RequestLog, SlidingWindowLimiter, token_hash
 from ._routes import TowerApi
 from ._run_files import RunFileMarks, RunFilesApi
+from ._run_page import RUN_PAGE_PATH, run_page_routes
 from ._world import World
 
 logger = logging.getLogger("nftower.testing")
@@ -180,6 +181,7 @@ class EmulatorApp:
         routes += RunFilesApi(state.world, state.run_files).routes()
         self.api = Starlette(routes=routes, exception_handlers=handlers)
         self.admin = Starlette(routes=admin_routes(state), exception_handlers=handlers)
+        self.pages = Starlette(routes=run_page_routes(state.world))
 
     async def __call__(self, scope: Message, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -187,6 +189,9 @@ class EmulatorApp:
         scope = _merge_slashes(scope)
         if scope["path"] == ADMIN_PREFIX or scope["path"].startswith(ADMIN_PREFIX + "/"):
             await self.admin(scope, receive, send)
+            return
+        if scope["method"] in ("GET", "HEAD") and RUN_PAGE_PATH.match(scope["path"]):
+            await self.pages(scope, receive, send)
             return
         await self._api_call(scope, receive, send)
 
