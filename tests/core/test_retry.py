@@ -10,7 +10,7 @@ from nftower._exceptions import (
     TowerError,
     TowerTimeoutError,
 )
-from nftower._retry import RETRY_AFTER_CAP, backoff, decide, parse_retry_after
+from nftower._retry import MAX_500_RETRIES, RETRY_AFTER_CAP, backoff, decide, parse_retry_after
 
 NOW = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
@@ -79,7 +79,7 @@ def _err(status: int, retry_after: float | None = None) -> TowerError:
         (GET, _err(502), 0.5),
         (GET, _err(503, 2.0), 2.0),
         (GET, _err(504), 0.5),
-        (GET, _err(500), None),
+        (GET, _err(500), 0.5),
         (GET, _err(400), None),
         (GET, _err(401), None),
         (GET, _err(403), None),
@@ -92,8 +92,13 @@ def _err(status: int, retry_after: float | None = None) -> TowerError:
         (LAUNCH, CONNECT_TIMEOUT, 0.5),
         (LAUNCH, DROPPED, None),
         (LAUNCH, READ_TIMEOUT, None),
-        (LAUNCH, _err(429, 1.0), None),
+        (LAUNCH, _err(429, 1.0), 1.0),
+        (LAUNCH, _err(429, 3600.0), RETRY_AFTER_CAP),
+        (LAUNCH, _err(429), 0.5),
         (LAUNCH, _err(503), None),
+        (LAUNCH, _err(500), None),
+        (create_label(1, "x"), _err(429, 2.0), 2.0),
+        (create_label(1, "x"), _err(500), None),
         (LAUNCH, _err(400), None),
         (create_label(1, "x"), DROPPED, None),
         (cancel_workflow(1, "w"), DROPPED, 0.5),
@@ -104,6 +109,13 @@ def _err(status: int, retry_after: float | None = None) -> TowerError:
 )
 def test_decision_table(call: Call, error: TowerError, expected: float | None) -> None:
     assert decide(call, 1, error, max_retries=5, rand=lambda: 0.0) == expected
+
+
+def test_a_500_is_retried_at_most_twice() -> None:
+    assert MAX_500_RETRIES == 2
+    assert decide(GET, 2, _err(500), max_retries=5, rand=lambda: 0.0) == 1.0
+    assert decide(GET, 3, _err(500), max_retries=5) is None
+    assert decide(GET, 1, _err(500), max_retries=0) is None
 
 
 def test_no_retry_past_max_retries() -> None:

@@ -343,10 +343,13 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
     def _retry_delay(self, call: Call, attempt: int, error: TowerError) -> float | None:
         delay = decide(call, attempt, error, max_retries=self._config.max_retries)
         if delay is not None:
+            asked = getattr(error, "retry_after", None)
+            capped = f" (Tower asked for {asked:g} s; waits are capped)" if asked else ""
             logger.warning(
-                "Retrying %s in %.2f s (attempt %d of %d failed): %s",
+                "Retrying %s in %.2f s%s (attempt %d of %d failed): %s",
                 call.operation,
                 delay,
+                capped if asked and asked > delay else "",
                 attempt,
                 self._config.max_retries + 1,
                 error,

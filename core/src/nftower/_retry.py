@@ -9,10 +9,19 @@ would put the policy in two places and hide the launch rule in predicate plumbin
 Rules:
 
 - Connection refused / not obtained (the request never left): retried for every call.
-- Other transport failures and timeouts, invalid response bodies, 429, 502, 503 and 504:
+- 429: retried for every call, the launch POST included. Tower's rate limit refuses the
+  request before any handler sees it, so nothing was done and a retry cannot double it.
+- Other transport failures and timeouts, invalid response bodies, 502, 503 and 504:
   retried for idempotent calls only. The launch POST is not idempotent.
-- Delay: the server's ``Retry-After`` (seconds or HTTP date, capped at 60 s) when given, else
-  capped exponential backoff ``0.5 s x 2^(attempt-1)`` (at most 30 s) with up to 25 % jitter.
+- 500 (Tower's "Oops... Unable to process request"): retried at most ``MAX_500_RETRIES``
+  times, for idempotent calls only. One blip (a database hiccup) must not fail a look-up
+  such as ``ensure_run``'s search for the run; a 500 that repeats is a server bug and is
+  raised with its Error ID.
+- Delay: the server's ``Retry-After`` (seconds or HTTP date) when given, capped at
+  ``RETRY_AFTER_CAP`` (60 s, the longest pause a 429 imposes on the token's other callers
+  too); else capped exponential backoff ``0.5 s x 2^(attempt-1)`` (at most 30 s) with up to
+  25 % jitter. Tower's window is one second, so a longer ``Retry-After`` (3,600 from a proxy)
+  is not worth a night: the client waits the cap and says so in its log.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from ._exceptions import TowerAPIError, TowerConnectionError, TowerError
 __all__ = [
     "BACKOFF_BASE",
     "BACKOFF_CAP",
+    "MAX_500_RETRIES",
     "RETRY_AFTER_CAP",
     "RETRY_STATUSES",
     "backoff",
@@ -40,6 +50,7 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 RETRY_AFTER_CAP = 60.0
+MAX_500_RETRIES = 2
 
 
 def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time) -> float | None:
@@ -114,6 +125,9 @@ def decide(
         0.5
         >>> decide(launch(1, {}), 1, busy, max_retries=5) is None
         True
+        >>> limited = api_error(429, "POST /workflow/launch", "Slow down", retry_after=3600)
+        >>> decide(launch(1, {}), 1, limited, max_retries=5)
+        60.0
         >>> refused = TowerConnectionError("refused", request_sent=False)
         >>> decide(launch(1, {}), 1, refused, max_retries=5, rand=lambda: 0.0)
         0.5
@@ -125,7 +139,10 @@ def decide(
             return None
         return backoff(attempt, rand=rand)
     if isinstance(error, TowerAPIError):
-        if not call.idempotent or error.status_code not in RETRY_STATUSES:
+        status = error.status_code
+        if status == 500 and call.idempotent and attempt <= MAX_500_RETRIES:
+            return backoff(attempt, rand=rand)
+        if status not in RETRY_STATUSES or (status != 429 and not call.idempotent):
             return None
         if error.retry_after is not None:
             return min(error.retry_after, RETRY_AFTER_CAP)
