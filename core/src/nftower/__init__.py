@@ -17,6 +17,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from ._answer_errors import InvalidResponseError, RedirectError, TowerTLSError
 from ._exceptions import (
     AuthenticationError,
     BadRequestError,
@@ -97,6 +98,7 @@ __all__ = [
     "FailureReport",
     "FollowOutcome",
     "FollowRules",
+    "InvalidResponseError",
     "JobInfo",
     "Label",
     "LaunchConfig",
@@ -107,6 +109,7 @@ __all__ = [
     "ProcessLoad",
     "Progress",
     "RateLimitError",
+    "RedirectError",
     "RunHandle",
     "RunOutputs",
     "ServerError",
@@ -119,6 +122,7 @@ __all__ = [
     "TowerConfigError",
     "TowerConnectionError",
     "TowerError",
+    "TowerTLSError",
     "TowerTimeoutError",
     "UserInfo",
     "WaitTimeoutError",

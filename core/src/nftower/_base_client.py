@@ -22,6 +22,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
+from ._answer_errors import TowerTLSError
 from ._api_errors import api_error
 from ._config import NOT_GIVEN, NotGiven, TowerConfig, given
 from ._endpoints import Call, Sink
@@ -38,6 +39,7 @@ from ._flows import Emit, Flow, FlowContext, Notify, Shared, Sleep
 from ._models import Workflow
 from ._reports import run_url
 from ._retry import decide, parse_retry_after
+from ._tls import FIX_HINT, TrustedCAs, cert_failure, trusted_cas, warn_unverified
 from ._version import __version__
 from .ratelimit import RateLimiter, get_limiter
 from .ratelimit._records import SharedRecords, records_for
@@ -107,6 +109,7 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
     _limiter: RateLimiter
     _ctx: FlowContext
     _http: HttpT
+    _trust: TrustedCAs
 
     def __init__(
         self,
@@ -122,6 +125,7 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
         accept_version: str | NotGiven = NOT_GIVEN,
         ui_url: str | NotGiven | None = NOT_GIVEN,
         user_agent: str | NotGiven | None = NOT_GIVEN,
+        verify: bool | str | NotGiven = NOT_GIVEN,
         transport: TransportT | None = None,
         config: TowerConfig | None = None,
     ) -> None:
@@ -135,6 +139,7 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
             accept_version=accept_version,
             ui_url=ui_url,
             user_agent=user_agent,
+            verify=verify,
         )
         self._setup(config, {k: v for k, v in identity.items() if v is not None}, options)
         self._http = self._open(transport)
@@ -144,8 +149,17 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
         raise NotImplementedError
 
     def _http_options(self) -> dict[str, Any]:
+        """httpx options: base URL, headers, timeout, the TLS context; redirects not followed."""
         cfg = self._config
-        return {"base_url": cfg.api_url, "headers": self._headers(), "timeout": cfg.timeout}
+        if not self._trust.verify and cfg.api_url.startswith("https:"):
+            warn_unverified(cfg.api_url)
+        return {
+            "base_url": cfg.api_url,
+            "headers": self._headers(),
+            "timeout": cfg.timeout,
+            "verify": self._trust.context,
+            "follow_redirects": False,
+        }
 
     def _setup(
         self, config: TowerConfig | None, identity: dict[str, Any], options: dict[str, Any]
@@ -158,6 +172,7 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
             changes = {**identity, **options}
             self._config = config.replace(**changes) if changes else config
         cfg = self._config
+        self._trust = trusted_cas(cfg.verify)
         self._limiter = get_limiter(
             api_url=cfg.api_url,
             token=cfg.token,
@@ -321,7 +336,16 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
         never_sent = isinstance(exc, _NEVER_SENT)
         detail = self._scrub(str(exc)) or type(exc).__name__
         error: TowerConnectionError
-        if isinstance(exc, httpx.TimeoutException):
+        bad_cert = cert_failure(exc)
+        if bad_cert is not None:
+            reason = bad_cert.verify_message or bad_cert.reason or str(bad_cert)
+            error = TowerTLSError(
+                f"TLS certificate verification failed for {self._config.api_url}: {reason} "
+                f"(trusted CAs: {self._trust.source}). Not retried: {FIX_HINT}.",
+                operation=call.operation,
+                request_sent=False,
+            )
+        elif isinstance(exc, httpx.TimeoutException):
             error = TowerTimeoutError(
                 f"Request to {self._config.api_url} timed out ({type(exc).__name__}, "
                 f"timeout {self._config.timeout:g} s): {detail}",
@@ -341,6 +365,8 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
     # --- retry bookkeeping ---------------------------------------------------------------------
 
     def _retry_delay(self, call: Call, attempt: int, error: TowerError) -> float | None:
+        if isinstance(error, TowerTLSError):  # a certificate does not pass on a second try
+            return None
         delay = decide(call, attempt, error, max_retries=self._config.max_retries)
         if delay is not None:
             asked = getattr(error, "retry_after", None)

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ._exceptions import TowerConfigError
+from ._tls import check_verify
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -122,6 +123,9 @@ class TowerConfig:
     accept_version: str = DEFAULT_ACCEPT_VERSION
     ui_url: str | None = None
     user_agent: str | None = None
+    #: TLS: ``True`` (check certificates; ``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE`` apply),
+    #: the path of a CA bundle, or ``False`` (no check, one warning). See :mod:`nftower._tls`.
+    verify: bool | str = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.token, str) or not self.token.strip():
@@ -146,6 +150,7 @@ class TowerConfig:
         if self.rate_limit < 1:
             raise TowerConfigError(f"rate_limit must be >= 1, got {self.rate_limit}")
         object.__setattr__(self, "accept_version", str(self.accept_version).strip())
+        object.__setattr__(self, "verify", check_verify(self.verify))
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, /, **overrides: Any) -> TowerConfig:

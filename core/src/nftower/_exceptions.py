@@ -14,13 +14,18 @@ TowerError                         base; .message, .operation
 │   ├── NotFoundError              404
 │   ├── ConflictError              409
 │   ├── RateLimitError             429 (.retry_after)
+│   ├── RedirectError              3xx: not the API (web UI, login page, http->https)
 │   └── ServerError                5xx
 ├── TowerConnectionError           transport error (.request_sent)
-│   └── TowerTimeoutError          request timeout
+│   ├── InvalidResponseError       a 2xx answer that is no API answer (empty, HTML, bad JSON)
+│   ├── TowerTimeoutError          request timeout
+│   └── TowerTLSError              the server's certificate failed the check (never retried)
 ├── LaunchOutcomeUnknownError      launch POST may or may not have reached Tower (.run_name)
 ├── WaitTimeoutError               wait() passed its timeout (.workflow_id, .last_status)
 └── WorkflowFailedError            run ended FAILED / CANCELLED / UNKNOWN too long
 ```
+
+``RedirectError``, ``InvalidResponseError`` and ``TowerTLSError`` live in ``_answer_errors.py``.
 """
 
 from __future__ import annotations

@@ -56,10 +56,18 @@ class ServerThread:
     """uvicorn in a daemon thread; ``start()`` returns once the port accepts connections.
 
     The listening socket is bound before the thread starts, so ``port`` is known at once
-    (``port=0`` picks a free one).
+    (``port=0`` picks a free one). ``ssl_certfile`` / ``ssl_keyfile`` (PEM) serve https.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
+    ) -> None:
         self.host = host
         self._sock = socket.socket(
             socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM
@@ -83,6 +91,8 @@ class ServerThread:
             access_log=False,
             timeout_graceful_shutdown=1,
             timeout_keep_alive=5,
+            ssl_certfile=ssl_certfile,
+            ssl_keyfile=ssl_keyfile,
         )
         self._server = _QuickServer(config)
         self._thread = threading.Thread(target=self._run, name=f"tower-emulator-{self.port}")
