@@ -38,7 +38,7 @@ def test_full_connection_maps_every_field(monkeypatch: pytest.MonkeyPatch) -> No
     _use(
         monkeypatch,
         host="https://tower.example.org/api",
-        password="secret-token-1",
+        password="secret-token-1-abcdef",
         extra={
             "workspace": "acme/prod",
             "rate_limit_backend": "memory://",
@@ -49,7 +49,7 @@ def test_full_connection_maps_every_field(monkeypatch: pytest.MonkeyPatch) -> No
     )
     config = TowerHook().config
     assert config.api_url == "https://tower.example.org/api"
-    assert config.token == "secret-token-1"
+    assert config.token == "secret-token-1-abcdef"
     assert config.workspace == "acme/prod"
     assert config.rate_limit_backend == "memory://"
     assert config.timeout == 12.0
@@ -61,23 +61,23 @@ def test_py_orca_layout(monkeypatch: pytest.MonkeyPatch) -> None:
     """Sage's py-orca secrets: tower://:TOKEN@tower.sagebionetworks.org/api?workspace=org/ws."""
     monkeypatch.setenv(
         "AIRFLOW_CONN_ORCA",
-        "tower://:orca-token-123@tower.sagebionetworks.org/api?workspace=sage%2Fdemo",
+        "tower://:orca-token-1234567@tower.sagebionetworks.org/api?workspace=sage%2Fdemo",
     )
     config = TowerHook("orca").config
     assert config.api_url == "https://tower.sagebionetworks.org/api"
-    assert config.token == "orca-token-123"
+    assert config.token == "orca-token-1234567"
     assert config.workspace == "sage/demo"
 
 
 def test_defaults_to_seqera_cloud_and_prefixed_extras(monkeypatch: pytest.MonkeyPatch) -> None:
-    _use(monkeypatch, password="secret-token-2", extra={"extra__tower__workspace": "42"})
+    _use(monkeypatch, password="secret-token-2-abcdef", extra={"extra__tower__workspace": "42"})
     config = TowerHook().config
     assert config.api_url == "https://api.cloud.seqera.io"
     assert config.workspace == 42
 
 
 def test_operator_workspace_overrides_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    _use(monkeypatch, password="secret-token-3", extra={"workspace": "42"})
+    _use(monkeypatch, password="secret-token-3-abcdef", extra={"workspace": "42"})
     assert TowerHook(workspace="acme/other").config.workspace == "acme/other"
 
 
@@ -107,7 +107,7 @@ async def test_async_config_matches_sync(monkeypatch: pytest.MonkeyPatch) -> Non
         monkeypatch,
         host="tower.example.org",
         schema="api",
-        password="secret-token-4",
+        password="secret-token-4-abcdef",
         extra={"workspace": "7"},
     )
     assert await TowerHook().aget_config() == TowerHook().config

@@ -132,12 +132,14 @@ async def test_bad_token_is_an_error_event(
 ) -> None:
     monkeypatch.setenv(
         "AIRFLOW_CONN_TOWER_DEFAULT",
-        json.dumps({"conn_type": "tower", "host": tower_conn.url, "password": "wrong-token-xyz"}),
+        json.dumps(
+            {"conn_type": "tower", "host": tower_conn.url, "password": "wrong-token-xyz-0123"}
+        ),
     )
     (event,) = await _events(_trigger("abc"))
     assert event["status"] == "error"
     assert "403" in event["message"]
-    assert "wrong-token-xyz" not in event["message"]
+    assert "wrong-token-xyz-0123" not in event["message"]
 
 
 async def test_on_kill_cancels_once(tower_conn: Any) -> None:

@@ -197,7 +197,7 @@ def test_emulator_command_serves_like_nftower_emulator() -> None:
     assert help_text.stdout.startswith("usage: nftower emulator")
     assert "--speed" in help_text.stdout
     process = subprocess.Popen(
-        [NFTOWER, "emulator", "--port", "0", "--token", "cli-emulator"],
+        [NFTOWER, "emulator", "--port", "0", "--token", "cli-emulator-token-1"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -210,7 +210,7 @@ def test_emulator_command_serves_like_nftower_emulator() -> None:
             if line.startswith("export "):
                 name, _, value = line.removeprefix("export ").strip().partition("=")
                 exports[name] = value
-        assert exports["TOWER_ACCESS_TOKEN"] == "cli-emulator"
+        assert exports["TOWER_ACCESS_TOKEN"] == "cli-emulator-token-1"
         env = {**os.environ, **exports, "NFTOWER_RATE_LIMIT_BACKEND": "memory://"}
         listed = subprocess.run(
             [NFTOWER, "runs", "list", "--json"], env=env, capture_output=True, text=True,

@@ -178,7 +178,7 @@ def test_refused_connection(make_client: Any, fast_sleep: list[float]) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    tower = make_client(f"http://127.0.0.1:{port}", "tok", 1, max_retries=2)
+    tower = make_client(f"http://127.0.0.1:{port}", "tower-access-token", 1, max_retries=2)
     with pytest.raises(TowerConnectionError) as caught:
         tower.list_compute_envs()
     assert caught.value.request_sent is False

@@ -56,7 +56,7 @@ def drive(flow: Any, answer: Callable[[Call], Any], clock: FakeClock | None = No
 
 
 def ctx(clock: FakeClock | None = None, workspace: int | str = 5) -> FlowContext:
-    config = TowerConfig(token="t", workspace=workspace)
+    config = TowerConfig(token="tower-access-token", workspace=workspace)
     return FlowContext(config, clock=clock or FakeClock())
 
 

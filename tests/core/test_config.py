@@ -13,13 +13,13 @@ from nftower.testing import TowerEmulator
 def test_from_env_reads_the_tw_variables() -> None:
     env = {
         "TOWER_API_ENDPOINT": "https://tower.example.org/api/",
-        "TOWER_ACCESS_TOKEN": " tok ",
+        "TOWER_ACCESS_TOKEN": " tower-access-token\n",
         "TOWER_WORKSPACE_ID": "acme/prod",
         "NFTOWER_RATE_LIMIT_BACKEND": "memory://",
     }
     cfg = TowerConfig.from_env(env)
     assert cfg.api_url == "https://tower.example.org/api"
-    assert cfg.token == "tok"
+    assert cfg.token == "tower-access-token"
     assert cfg.workspace == "acme/prod"
     assert cfg.workspace_name == ("acme", "prod")
     assert cfg.workspace_id is None
@@ -27,11 +27,15 @@ def test_from_env_reads_the_tw_variables() -> None:
 
 
 def test_from_env_defaults_and_overrides() -> None:
-    cfg = TowerConfig.from_env({"TOWER_ACCESS_TOKEN": "t", "TOWER_WORKSPACE_ID": "12"})
+    cfg = TowerConfig.from_env(
+        {"TOWER_ACCESS_TOKEN": "tower-access-token", "TOWER_WORKSPACE_ID": "12"}
+    )
     assert cfg.api_url == DEFAULT_API_URL == "https://api.cloud.seqera.io"
     assert cfg.workspace == 12
     assert (cfg.timeout, cfg.max_retries, cfg.rate_limit, cfg.accept_version) == (30.0, 5, 20, "1")
-    overridden = TowerConfig.from_env({"TOWER_ACCESS_TOKEN": "t"}, workspace=5, api_url=None)
+    overridden = TowerConfig.from_env(
+        {"TOWER_ACCESS_TOKEN": "tower-access-token"}, workspace=5, api_url=None
+    )
     assert overridden.workspace == 5
     assert overridden.api_url == DEFAULT_API_URL
 
@@ -67,12 +71,12 @@ def test_client_without_token_fails_before_any_call(tower_emulator: TowerEmulato
 )
 def test_bad_options_are_rejected(value: dict[str, object], message: str) -> None:
     with pytest.raises(TowerConfigError, match=message):
-        TowerConfig(token="t", **value)  # type: ignore[arg-type]
+        TowerConfig(token="tower-access-token", **value)  # type: ignore[arg-type]
 
 
 def test_unknown_from_env_option() -> None:
     with pytest.raises(TowerConfigError, match="Unknown TowerConfig option"):
-        TowerConfig.from_env({"TOWER_ACCESS_TOKEN": "t"}, wrkspace=1)
+        TowerConfig.from_env({"TOWER_ACCESS_TOKEN": "tower-access-token"}, wrkspace=1)
 
 
 @pytest.mark.parametrize(
@@ -86,7 +90,9 @@ def test_unknown_from_env_option() -> None:
     ],
 )
 def test_web_url(api_url: str, ui_url: str | None, expected: str) -> None:
-    assert TowerConfig(token="t", api_url=api_url, ui_url=ui_url).web_url == expected
+    assert (
+        TowerConfig(token="tower-access-token", api_url=api_url, ui_url=ui_url).web_url == expected
+    )
 
 
 def test_token_not_in_repr_or_str_but_survives_pickle() -> None:
@@ -98,7 +104,7 @@ def test_token_not_in_repr_or_str_but_survives_pickle() -> None:
 
 
 def test_config_is_frozen_and_replace_validates() -> None:
-    cfg = TowerConfig(token="t")
+    cfg = TowerConfig(token="tower-access-token")
     with pytest.raises(AttributeError):
         cfg.token = "x"  # type: ignore[misc]
     assert cfg.replace(workspace="9").workspace == 9
@@ -139,7 +145,7 @@ def test_client_config_and_explicit_options(tower_emulator: TowerEmulator) -> No
 def test_an_explicit_option_wins_over_the_config_even_when_it_is_the_default(
     option: str, configured: object, explicit: object
 ) -> None:
-    cfg = TowerConfig(token="t", **{option: configured})
+    cfg = TowerConfig(token="tower-access-token", **{option: configured})
     with TowerClient(config=cfg, **{option: explicit}) as client:
         assert getattr(client.config, option) == explicit
     with TowerClient(config=cfg) as client:  # left out: the config's value

@@ -57,12 +57,12 @@ def test_config_from_block_fields() -> None:
 
 
 def test_empty_fields_fall_back_to_tw_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TOWER_ACCESS_TOKEN", "env-token")
+    monkeypatch.setenv("TOWER_ACCESS_TOKEN", "env-token-0123456789")
     monkeypatch.setenv("TOWER_API_ENDPOINT", "https://env.example.org/api")
     monkeypatch.setenv("TOWER_WORKSPACE_ID", "123")
     config = TowerCredentials().get_config()
     assert (config.token, config.api_url, config.workspace) == (
-        "env-token",
+        "env-token-0123456789",
         "https://env.example.org/api",
         123,
     )

@@ -39,6 +39,7 @@ from ._flows import Emit, Flow, FlowContext, Notify, Shared, Sleep
 from ._models import Workflow
 from ._reports import run_url
 from ._retry import decide, parse_retry_after
+from ._secrets import redact
 from ._tls import FIX_HINT, TrustedCAs, cert_failure, trusted_cas, warn_unverified
 from ._version import __version__
 from .ratelimit import RateLimiter, get_limiter
@@ -209,7 +210,7 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
         Example:
             >>> from nftower import TowerClient
             >>> from nftower._endpoints import describe_workflow
-            >>> with TowerClient("https://tower.example.org/api", "tok") as client:
+            >>> with TowerClient("https://tower.example.org/api", "tower-access-token") as client:
             ...     str(client.build_request(describe_workflow(7, "abc")).url)
             'https://tower.example.org/api/workflow/abc?workspaceId=7'
         """
@@ -274,7 +275,7 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
     # --- one attempt: response or failure -> result or error ------------------------------------
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._config.token, "***") if self._config.token else text
+        return redact(text, self._config.token)
 
     def _handle_response(self, call: Call, response: httpx.Response, elapsed: float, n: int) -> Any:
         """Parsed JSON of a 2xx response (``None`` when empty), else raise the matching error."""

@@ -8,6 +8,8 @@ name is resolved lazily by the client on first use).
 from __future__ import annotations
 
 import dataclasses
+import logging
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -16,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ._exceptions import TowerConfigError
+from ._secrets import check_token, redact_userinfo
 from ._tls import check_verify
 
 __all__ = [
@@ -101,12 +104,12 @@ class TowerConfig:
     (``int`` or digits) or an ``"org/workspace"`` name, resolved by the client on first use.
 
     Example:
-        >>> cfg = TowerConfig(token="secret", workspace="42")
+        >>> cfg = TowerConfig(token="my-secret-token-42", workspace="42")
         >>> cfg.workspace, cfg.api_url
         (42, 'https://api.cloud.seqera.io')
-        >>> "secret" in repr(cfg)
+        >>> "my-secret-token-42" in repr(cfg)
         False
-        >>> TowerConfig(token="t", workspace="acme/prod").workspace_name
+        >>> TowerConfig(token="tower-access-token", workspace="acme/prod").workspace_name
         ('acme', 'prod')
     """
 
@@ -133,8 +136,7 @@ class TowerConfig:
                 f"No Tower access token: pass token=... or set {ENV_TOKEN} "
                 "(create one under 'Your tokens' in the Tower web UI)."
             )
-        if self.token != self.token.strip():
-            object.__setattr__(self, "token", self.token.strip())
+        object.__setattr__(self, "token", check_token(self.token))
         object.__setattr__(self, "api_url", _normalise_url(self.api_url, "api_url"))
         if self.ui_url is not None:
             object.__setattr__(self, "ui_url", _normalise_url(self.ui_url, "ui_url"))
@@ -162,7 +164,8 @@ class TowerConfig:
         environment.
 
         Example:
-            >>> cfg = TowerConfig.from_env({"TOWER_ACCESS_TOKEN": "t"}, workspace=7)
+            >>> env = {"TOWER_ACCESS_TOKEN": "tower-access-token"}
+            >>> cfg = TowerConfig.from_env(env, workspace=7)
             >>> cfg.workspace
             7
         """
@@ -206,9 +209,9 @@ class TowerConfig:
         """Base URL of the web UI: ``ui_url`` or the API URL without ``api.`` / ``/api``.
 
         Example:
-            >>> TowerConfig(token="t").web_url
+            >>> TowerConfig(token="tower-access-token").web_url
             'https://cloud.seqera.io'
-            >>> TowerConfig(token="t", api_url="https://tower.example.org/api/").web_url
+            >>> TowerConfig(token="tower-access-token", api_url="https://tower.example.org/api/").web_url
             'https://tower.example.org'
         """
         if self.ui_url:
@@ -223,17 +226,59 @@ class TowerConfig:
         return urlunsplit((parts.scheme, host, path, "", "")).rstrip("/")
 
 
+#: Hosts of Seqera Cloud (HTTPS only), each with its API host (the web UI's root is no API).
+_CLOUD_API = {
+    "api.cloud.seqera.io": "api.cloud.seqera.io",
+    "cloud.seqera.io": "api.cloud.seqera.io",
+    "api.tower.nf": "api.tower.nf",
+    "tower.nf": "api.tower.nf",
+}
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+_warned_plain_http: set[str] = set()
+
+
 def _normalise_url(value: object, name: str) -> str:
+    """``value`` without surrounding blanks and trailing ``/``, or :class:`TowerConfigError`:
+    no scheme, ``user:password@``, a query or fragment, or ``http://`` for Seqera Cloud."""
     if not isinstance(value, str) or not value.strip():
         raise TowerConfigError(f"{name} must be a non-empty URL, got {value!r}")
     url = value.strip().rstrip("/")
+    shown = redact_userinfo(url)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
+        hint = ""
+        if "://" not in url and url[:1].isalnum():
+            hint = f" (did you mean 'https://{shown}'?)"
         raise TowerConfigError(
-            f"{name} must be an http(s) URL such as {DEFAULT_API_URL}, got {value!r}"
+            f"{name} must be an http(s) URL such as {DEFAULT_API_URL}, got {shown!r}{hint}"
+        )
+    if "@" in parts.netloc:
+        raise TowerConfigError(
+            f"{name} must not hold a user name or password ({shown!r}): Tower authenticates "
+            "with the access token alone; a proxy's credentials go in HTTPS_PROXY"
         )
     if parts.query or parts.fragment:
-        raise TowerConfigError(f"{name} must not contain a query string or fragment: {value!r}")
+        raise TowerConfigError(f"{name} must not contain a query string or fragment: {url!r}")
+    host = (parts.hostname or "").lower()
+    if host in _CLOUD_API and name == "api_url" and host != _CLOUD_API[host] and not parts.path:
+        raise TowerConfigError(
+            f"{name} {url!r} is the Seqera Cloud web UI, not its API: use "
+            f"'https://{_CLOUD_API[host]}'"
+        )
+    if host in _CLOUD_API and parts.scheme == "http":
+        raise TowerConfigError(
+            f"{name} {url!r} uses http://, which Seqera Cloud does not serve: use "
+            f"{'https' + url[len('http') :]!r}"
+        )
+    plain = parts.scheme == "http" and host not in _LOOPBACK and name == "api_url"
+    if plain and url not in _warned_plain_http:
+        _warned_plain_http.add(url)
+        logging.getLogger("nftower").warning(
+            "%s %s uses plain http://: the access token is sent unencrypted; use https:// "
+            "unless this is a trusted local network",
+            name,
+            url,
+        )
     return url
 
 
@@ -261,7 +306,7 @@ def _parse_workspace(value: object) -> int | str | None:
 
 
 def _check_number(name: str, value: object, *, minimum: float, exclusive: bool) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TowerConfigError(f"{name} must be a number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise TowerConfigError(f"{name} must be a finite number, got {value!r}")
     if value < minimum or (exclusive and value == minimum):
         raise TowerConfigError(f"{name} must be > {minimum}, got {value}")

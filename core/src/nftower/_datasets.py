@@ -13,7 +13,8 @@ whole task then reuses or uploads, never duplicates).
 Example (a flow driven by hand):
     >>> from nftower import TowerConfig
     >>> from nftower._flows import FlowContext
-    >>> flow = create_dataset(FlowContext(TowerConfig(token="t", workspace=7)), "nightly")
+    >>> cfg = TowerConfig(token="tower-access-token", workspace=7)
+    >>> flow = create_dataset(FlowContext(cfg), "nightly")
     >>> call = next(flow)
     >>> call.operation, call.json, call.idempotent
     ('POST /datasets', {'name': 'nightly'}, False)

@@ -96,7 +96,7 @@ class TowerConfigError(TowerError, ValueError):
     Example:
         >>> import nftower
         >>> try:
-        ...     nftower.TowerConfig(token="t", workspace="no workspace")
+        ...     nftower.TowerConfig(token="tower-access-token", workspace="no workspace")
         ... except ValueError as error:
         ...     print(error)
         workspace must be a numeric workspace id or 'org/workspace' (for example
@@ -217,7 +217,8 @@ class TowerConnectionError(TowerError):
 
     Example:
         >>> import nftower
-        >>> with nftower.TowerClient("http://127.0.0.1:9", "t", max_retries=0) as tower:
+        >>> token = "tower-access-token"
+        >>> with nftower.TowerClient("http://127.0.0.1:9", token, max_retries=0) as tower:
         ...     try:
         ...         tower.service_info()
         ...     except nftower.TowerConnectionError as error:

@@ -4,7 +4,8 @@ written here once (``ctx`` becomes ``self``).
 
 Example (driving a flow by hand, as the tests do):
     >>> from nftower import TowerConfig
-    >>> flow = workspace_id(FlowContext(TowerConfig(token="t", workspace="acme/prod")))
+    >>> cfg = TowerConfig(token="tower-access-token", workspace="acme/prod")
+    >>> flow = workspace_id(FlowContext(cfg))
     >>> next(flow).operation
     'GET /user-info'
     >>> flow.send({"user": {"id": 1, "userName": "ada"}}).operation

@@ -10,7 +10,8 @@ Example (a flow driven by hand):
     >>> from nftower import TowerConfig
     >>> from nftower._flows import FlowContext
     >>> out = io.BytesIO()
-    >>> flow = download_run_file(FlowContext(TowerConfig(token="t", workspace=7)), "abc",
+    >>> cfg = TowerConfig(token="tower-access-token", workspace=7)
+    >>> flow = download_run_file(FlowContext(cfg), "abc",
     ...                          "nf-abc.log", out)
     >>> call = next(flow)
     >>> call.operation, call.params

@@ -5,7 +5,8 @@ progress, tasks, log, cancel, follow / wait, failure report. ``TowerClient`` and
 Example (a flow driven by hand: the client answers each call the same way over HTTP):
     >>> from nftower import TowerConfig
     >>> from nftower._flows import FlowContext
-    >>> flow = get_workflow(FlowContext(TowerConfig(token="t", workspace=7)), "4Bi5xBK6E2Nbhj")
+    >>> cfg = TowerConfig(token="tower-access-token", workspace=7)
+    >>> flow = get_workflow(FlowContext(cfg), "4Bi5xBK6E2Nbhj")
     >>> call = next(flow)
     >>> call.operation, call.params
     ('GET /workflow/{workflowId}', {'workspaceId': 7})
