@@ -68,7 +68,7 @@ def test_self_signed_certificate_fails_once_with_the_ca_options(
 def test_verify_takes_a_ca_bundle_path(
     https_server: RecordingServer, certs: Certificates, make_client: ClientFactory
 ) -> None:
-    client = make_client(https_server.url, "t0123456789", verify=certs.ca_file)
+    client = make_client(https_server.url, "t0123456789abcdef", verify=certs.ca_file)
     assert client.service_info().version == "24.1.0"
     assert client.config.verify == certs.ca_file
 
@@ -76,7 +76,7 @@ def test_verify_takes_a_ca_bundle_path(
 def test_verify_from_a_config_object(https_server: RecordingServer, certs: Certificates) -> None:
     from nftower import TowerClient
 
-    config = TowerConfig(api_url=https_server.url, token="t0123456789", verify=certs.ca_file)
+    config = TowerConfig(api_url=https_server.url, token="t0123456789abcdef", verify=certs.ca_file)
     with TowerClient(config=config) as client:
         assert client.service_info().version == "24.1.0"
 
@@ -90,7 +90,7 @@ def test_ca_variables_of_requests_based_tools_apply(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(variable, certs.ca_file)
-    assert make_client(https_server.url, "t0123456789").service_info().version == "24.1.0"
+    assert make_client(https_server.url, "t0123456789abcdef").service_info().version == "24.1.0"
 
 
 def test_requests_ca_bundle_wins_over_ssl_cert_file_and_is_named(
@@ -104,7 +104,7 @@ def test_requests_ca_bundle_wins_over_ssl_cert_file_and_is_named(
     monkeypatch.setenv("SSL_CERT_FILE", certs.ca_file)
     expected = re.escape(f"trusted CAs: REQUESTS_CA_BUNDLE={other_ca.ca_file}")
     with pytest.raises(TowerTLSError, match=expected):
-        make_client(https_server.url, "t0123456789", max_retries=2).service_info()
+        make_client(https_server.url, "t0123456789abcdef", max_retries=2).service_info()
 
 
 def test_an_explicit_verify_wins_over_the_environment(
@@ -115,7 +115,7 @@ def test_an_explicit_verify_wins_over_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", other_ca.ca_file)
-    client = make_client(https_server.url, "t0123456789", verify=certs.ca_file)
+    client = make_client(https_server.url, "t0123456789abcdef", verify=certs.ca_file)
     assert client.service_info().version == "24.1.0"
 
 
@@ -125,7 +125,7 @@ def test_an_empty_ca_variable_never_turns_checking_off(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "")
     monkeypatch.setenv("CURL_CA_BUNDLE", "")
     with pytest.raises(TowerTLSError):
-        make_client(https_server.url, "t0123456789", max_retries=1).service_info()
+        make_client(https_server.url, "t0123456789abcdef", max_retries=1).service_info()
 
 
 def test_verify_false_works_with_exactly_one_warning(
@@ -133,20 +133,20 @@ def test_verify_false_works_with_exactly_one_warning(
 ) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        client = make_client(https_server.url, "t0123456789", verify=False)
+        client = make_client(https_server.url, "t0123456789abcdef", verify=False)
         for _ in range(3):
             assert client.service_info().version == "24.1.0"
     insecure = [w for w in caught if "verify=False" in str(w.message)]
     assert len(insecure) == 1, [str(w.message) for w in caught]
     assert insecure[0].category is UserWarning
     assert https_server.url in str(insecure[0].message)
-    assert "t0123456789" not in str(insecure[0].message)
+    assert "t0123456789abcdef" not in str(insecure[0].message)
 
 
 def test_verify_false_on_plain_http_warns_nothing(make_client: ClientFactory) -> None:
     with recording_server() as server, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert make_client(server.url, "t0123456789", verify=False).service_info()
+        assert make_client(server.url, "t0123456789abcdef", verify=False).service_info()
     assert not [w for w in caught if "verify=False" in str(w.message)]
 
 
@@ -156,7 +156,7 @@ def test_a_certificate_for_another_host_name_is_refused_once(
     wrong = make_certificates(tmp_path, "tower.example.org")
     caplog.set_level(logging.DEBUG, logger="nftower")
     with recording_server(tls=wrong.tls) as server:
-        client = make_client(server.url, "t0123456789", verify=wrong.ca_file, max_retries=5)
+        client = make_client(server.url, "t0123456789abcdef", verify=wrong.ca_file, max_retries=5)
         with pytest.raises(TowerTLSError, match=r"(?i)hostname mismatch|not valid for"):
             client.service_info()
     assert _attempts(caplog) == 1
@@ -164,17 +164,17 @@ def test_a_certificate_for_another_host_name_is_refused_once(
 
 def test_bad_verify_values_are_refused_before_any_call(tmp_path: Path) -> None:
     with pytest.raises(TowerConfigError, match="no CA bundle at"):
-        TowerConfig(token="t0123456789", verify=str(tmp_path / "missing.pem"))
+        TowerConfig(token="t0123456789abcdef", verify=str(tmp_path / "missing.pem"))
     for value in ("", "   ", 3, None):
         with pytest.raises(TowerConfigError, match="verify must be True, False or the path"):
-            TowerConfig(token="t0123456789", verify=value)  # type: ignore[arg-type]
+            TowerConfig(token="t0123456789abcdef", verify=value)  # type: ignore[arg-type]
     not_pem = tmp_path / "not.pem"
     not_pem.write_text("this is not a certificate\n")
     from nftower import TowerClient
 
     with pytest.raises(TowerConfigError, match="cannot load CA certificates"):
-        TowerClient("https://tower.example.org/api", "t0123456789", verify=str(not_pem))
-    assert TowerConfig(token="t0123456789", verify=tmp_path).verify == str(tmp_path)
+        TowerClient("https://tower.example.org/api", "t0123456789abcdef", verify=str(not_pem))
+    assert TowerConfig(token="t0123456789abcdef", verify=tmp_path).verify == str(tmp_path)
 
 
 def test_a_missing_ca_variable_file_is_a_clear_error(
@@ -184,4 +184,4 @@ def test_a_missing_ca_variable_file_is_a_clear_error(
 
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "gone.pem"))
     with pytest.raises(TowerConfigError, match="SSL_CERT_FILE="):
-        TowerClient("https://tower.example.org/api", "t0123456789")
+        TowerClient("https://tower.example.org/api", "t0123456789abcdef")
