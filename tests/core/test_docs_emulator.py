@@ -17,6 +17,7 @@ import httpx
 import pytest
 from nftower import TowerClient
 from nftower.testing import RecordedRequest, TowerEmulator
+from nftower.testing._faults import FAULT_KINDS
 from nftower.testing.cli import _parser
 from test_contract_data import DATA_OPERATIONS
 from test_contract_emulator import EXPECTED_OPERATIONS
@@ -176,7 +177,7 @@ def test_records_and_stats_are_listed_in_full(tower_emulator: TowerEmulator) -> 
 def test_fault_kinds_are_the_emulators(tower_emulator: TowerEmulator) -> None:
     section = TEXT.split("## Fault injection", 1)[1].split("\n## ", 1)[0]
     kinds = re.findall(r"^\| `(\w+)` \|", section, flags=re.MULTILINE)
-    assert len(kinds) == 6
+    assert tuple(kinds) == FAULT_KINDS
     for kind in kinds:
         tower_emulator.inject(kind, path="^/never$")
     with pytest.raises(ValueError):

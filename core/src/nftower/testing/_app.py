@@ -31,7 +31,15 @@ from ._errors import (
     internal_error_body,
     rate_limited_body,
 )
-from ._faults import Fault, FaultBook, drop_connection
+from ._faults import (
+    CUT_AFTER,
+    CUT_BEFORE,
+    Fault,
+    FaultBook,
+    drop_connection,
+    proxy_error_page,
+    send_truncated,
+)
 from ._records import RecordedRequest, RequestLog, SlidingWindowLimiter, token_hash
 from ._routes import TowerApi
 from ._run_files import RunFileMarks, RunFilesApi
@@ -42,6 +50,7 @@ logger = logging.getLogger("nftower.testing")
 
 PUBLIC_OPERATIONS = frozenset({("GET", "/service-info")})
 ADMIN_PREFIX = "/_emulator"
+HTML = b"text/html"
 Message = dict[str, Any]
 
 
@@ -223,7 +232,7 @@ class EmulatorApp:
                     path=path,
                     query=query,
                     json=parsed,
-                    status=None if answer is None or kind == "drop_after" else answer.status,
+                    status=None if answer is None or kind in CUT_AFTER else answer.status,
                     response_json=answer.json if answer is not None else None,
                     token_hash=hashed,
                     time=arrived,
@@ -239,14 +248,18 @@ class EmulatorApp:
 
         if fault is not None and kind == "delay":
             await asyncio.sleep(fault.delay)
-        if kind == "drop_before":
+        if kind in CUT_BEFORE:
             record(None)
-            await drop_connection(send)
+            await drop_connection(send, reset=kind == "reset_before")
             return
         answer = await self._answer(scope, fault, body, parsed, hashed, arrived)
-        if kind == "drop_after":
+        if kind in CUT_AFTER:
             record(answer)
-            await drop_connection(send)
+            await drop_connection(send, reset=kind == "reset_after")
+            return
+        if kind == "truncated_body":
+            record(answer)
+            await send_truncated(send, answer.status, answer.headers, answer.body)
             return
         if kind == "malformed_json":
             truncated = answer.body[: len(answer.body) // 2] or b'{"message": '
@@ -270,8 +283,11 @@ class EmulatorApp:
             message = f"Injected failure (HTTP {fault.status}) - Error ID: {error_id()}"
             return Answer.error(fault.status, message)
         if fault is not None and fault.kind == "rate_limit":
-            retry = {"Retry-After": format_retry_after(fault.retry_after)}
-            return Answer.of(429, rate_limited_body(fault.retry_after), retry)
+            wait = fault.retry_after
+            retry = {} if wait is None else {"Retry-After": format_retry_after(wait)}
+            return Answer.of(429, rate_limited_body(wait or 0.0), retry)
+        if fault is not None and fault.kind == "html":
+            return Answer(fault.status, proxy_error_page(fault.status), [(b"content-type", HTML)])
         if (scope["method"], scope["path"]) not in PUBLIC_OPERATIONS:
             if not self.state.is_valid(hashed):
                 return self._bad_token()

@@ -76,10 +76,12 @@ class TowerEmulator:
             server = ServerThread(EmulatorApp(self._state), self._host, self._port)
             server.start()
             self._server = server
+            self._port = server.port  # a restart after stop() serves on the same port
         return self
 
     def stop(self) -> None:
-        """Stop serving (idempotent)."""
+        """Stop serving (idempotent); runs, records and faults are kept, and ``start()``
+        serves them again on the same port (a server gone for a while, then back)."""
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -146,13 +148,14 @@ class TowerEmulator:
         path: str | None = None,
         times: int | None = 1,
         status: int = 503,
-        retry_after: float = 1.0,
+        retry_after: float | None = 1.0,
         delay: float = 0.0,
     ) -> None:
         """Make the next ``times`` matching requests fail (see docs/emulator.md).
 
-        ``kind``: ``status``, ``rate_limit``, ``delay``, ``drop_before``, ``drop_after`` or
-        ``malformed_json``; ``path`` is a regex searched in the URL path.
+        ``kind``: ``status``, ``rate_limit``, ``delay``, ``drop_before``, ``drop_after``,
+        ``reset_before``, ``reset_after``, ``malformed_json``, ``truncated_body`` or ``html``;
+        ``path`` is a regex searched in the URL path.
         """
         fault = Fault(kind, method, path, times, status, retry_after, delay)
         self._state.faults.add(fault)

@@ -24,12 +24,13 @@ class RecordedRequest:
     """One API request as the emulator saw it, with the answer it gave.
 
     ``query`` keeps the last value of each parameter, ``query_string`` the raw query.
-    ``status`` is ``None`` when the connection was dropped without a response
-    (fault ``drop_before`` or ``drop_after``); ``fault`` names the injected fault that hit
-    the request. ``workflow_id`` is set when the request created a run (a launch, even one
-    whose response was then dropped). ``headers`` never include ``Authorization``. A
-    ``multipart/form-data`` request has ``form`` (part name -> file name, media type and
-    size; never the bytes) instead of ``json``; ``response_content_type`` is the answer's.
+    ``status`` is ``None`` when the connection was dropped or reset without a response
+    (faults ``drop_before``, ``drop_after``, ``reset_before``, ``reset_after``); ``fault``
+    names the injected fault that hit the request. ``workflow_id`` is set when the request
+    created a run (a launch, even one whose response was then dropped). ``headers`` never
+    include ``Authorization``. A ``multipart/form-data`` request has ``form`` (part name ->
+    file name, media type and size; never the bytes) instead of ``json``;
+    ``response_content_type`` is the answer's.
 
     >>> r = RecordedRequest("GET", "/workflow", {}, None, 200, {}, None, 0.0, None)
     >>> r.operation
