@@ -13,6 +13,7 @@ import sqlite3
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -150,10 +151,11 @@ def test_keys_are_independent_and_the_token_is_never_stored(store: str, tmp_path
 
 
 def test_an_unwritable_file_falls_back_in_process_with_one_warning(
-    store: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    store: str, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where a directory is needed")
+    monkeypatch.setattr(tempfile, "tempdir", str(blocker))  # no host-wide stand-in either
     limiter = RateLimiter(make(store, blocker / "rl"), "k", limit=3, window=0.05)
     with caplog.at_level(logging.WARNING, logger="nftower.ratelimit"):
         for _ in range(7):
@@ -167,10 +169,15 @@ def test_an_unwritable_file_falls_back_in_process_with_one_warning(
 
 
 def test_a_client_keeps_working_when_the_store_cannot_be_used(
-    store: str, tmp_path: Path, tower_emulator: TowerEmulator, caplog: pytest.LogCaptureFixture
+    store: str,
+    tmp_path: Path,
+    tower_emulator: TowerEmulator,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where a directory is needed")
+    monkeypatch.setattr(tempfile, "tempdir", str(blocker))  # no host-wide stand-in either
     emu = tower_emulator
     url = f"{STORES[store][1]}{blocker / 'rl'}"
     with (

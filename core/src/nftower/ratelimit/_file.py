@@ -13,8 +13,11 @@ from typing import NamedTuple
 import platformdirs
 
 from .._exceptions import TowerConfigError
-from ._entries import ENTRY, Log, admit_step, decode, encode, release, ticket_bytes
-from ._locked_file import RECORD, Busy, LockedFile, attach, detach, lock, unlock
+from ._entries import Log, admit_step, encode, release, ticket_bytes
+from ._file_layout import RECORD, entries_of
+from ._file_place import usable_path
+from ._file_repair import MAX_MOVES, move, rebuild
+from ._locked_file import Busy, Damaged, LockedFile, Replaced, attach, detach, lock, unlock
 from ._releases import PendingReleases
 
 try:
@@ -54,13 +57,19 @@ class FileBackend:
     The file starts with a 32-byte header, then holds one record per key: the key's SHA-256,
     the record's capacity, the number of entries, the time it was last written, and the
     entries (a time and a 16-byte ticket each). An acquisition takes an exclusive POSIX lock
-    (``fcntl``) on the key's record, reads and rewrites the entries in place through a memory
-    map, and unlocks: the check and the record are one atomic step for every process of the
-    host, and the time is read under the lock. Records are added under a lock on the header; a
-    record unused for a day is given to the next new key. The kernel drops the locks of a
+    (``fcntl``) on the key's record, reads and rewrites the entries in place (``pread`` and
+    ``pwrite``), and unlocks: the check and the record are one atomic step for every process of
+    the host, and the time is read under the lock. Records are added under a lock on the header;
+    a record unused for a day is given to the next new key. The kernel drops the locks of a
     process that dies, so a crash never blocks the others; an entry it left in flight expires
-    after its hold. Delete the file to reset it, never truncate it while processes use it (as
-    with SQLite's shared-memory file, their memory map would fault).
+    after its hold.
+
+    Accidents to the file are survived: deleted or replaced while in use, the first process to
+    notice (under a lock, by its inode) moves every live entry into the file now at the path
+    and all follow; cut short or emptied, it is written again; a damaged header or records are
+    rebuilt into a new file renamed over it. Where the file cannot be written, every process
+    uses the same file under the temp dir (one warning). A file of another program is never
+    written: the limiter then counts within the process (see :class:`RateLimiter`).
 
     The end of a call (:meth:`release`) is written with the next acquisition of the process,
     or by a background flush within ``FLUSH_DELAY`` seconds: a late release only makes an
@@ -83,6 +92,7 @@ class FileBackend:
             )
         self.path = Path(path) if path is not None else default_file_path()
         self.url = f"file://{self.path}"
+        self._where: Path | None = None
         self._handle: LockedFile | None = None
         self._digests: dict[str, bytes] = {}
         self._capped: set[str] = set()
@@ -160,6 +170,26 @@ class FileBackend:
         self, key: str, ended: dict[bytes, float], admission: _Admission | None, wait: bool
     ) -> float:
         handle = self._file()
+        for _ in range(MAX_MOVES):
+            try:
+                return self._update_in(handle, key, ended, admission, wait)
+            except Replaced:
+                move(handle, wait)
+            except Damaged:
+                try:
+                    rebuild(handle, wait)
+                except Replaced:
+                    move(handle, wait)
+        raise OSError(f"{self.path} keeps being replaced")
+
+    def _update_in(
+        self,
+        handle: LockedFile,
+        key: str,
+        ended: dict[bytes, float],
+        admission: _Admission | None,
+        wait: bool,
+    ) -> float:
         fd = handle.descriptor()
         digest = self._digest(key)
         limit = admission.limit if admission is not None else 0
@@ -171,25 +201,26 @@ class FileBackend:
                     return 0.0  # releases of a key this file never had: nothing to date
                 handle.records[digest] = record
             offset, capacity, size = record
-            view = handle.view(offset + size)
             lock(fd, offset, size, wait)
             try:
-                owner, _, count, _ = RECORD.unpack_from(view, offset)
-                if owner == digest:
-                    start = offset + RECORD.size
-                    end = start + min(count, capacity) * ENTRY.size
-                    log = release(decode(view[start:end]), ended)
-                    wait_for = 0.0
-                    if admission is not None:
-                        log, wait_for = self._admit(key, log, capacity, admission)
-                    # The entries first: a count written before them could name stale ones.
-                    body = encode(log)
-                    view[start : start + len(body)] = body
-                    RECORD.pack_into(view, offset, digest, capacity, len(log), time.time())
-                    return wait_for
+                if handle.replaced():
+                    raise Replaced
+                raw = handle.read(offset, size)
+                if len(raw) == size:
+                    owner, _, _, _, entries = entries_of(raw)
+                    if owner == digest:
+                        log = release(entries, ended)
+                        wait_for = 0.0
+                        if admission is not None:
+                            log, wait_for = self._admit(key, log, capacity, admission)
+                        # The entries first: a count written before them could name stale ones.
+                        handle.write(offset + RECORD.size, encode(log))
+                        handle.write(offset, RECORD.pack(digest, capacity, len(log), time.time()))
+                        return wait_for
             finally:
                 unlock(fd, offset, size)
-            del handle.records[digest]  # the record went to another key: look for ours again
+            # The record went to another key, or the file was cut short: look for ours again.
+            del handle.records[digest]
 
     def _admit(self, key: str, log: Log, capacity: int, admission: _Admission) -> tuple[Log, float]:
         limit, window, ticket, hold = admission
@@ -210,8 +241,15 @@ class FileBackend:
 
     def _file(self) -> LockedFile:
         if self._handle is None:
-            self._handle = attach(self.path)
+            self._handle = attach(self.location())
         return self._handle
+
+    def location(self) -> Path:
+        """The file in use: :attr:`path`, or its stand-in under the temp dir when ``path``
+        cannot be written (see :func:`~._file_place.usable_path`)."""
+        if self._where is None:
+            self._where = usable_path(self.path)
+        return self._where
 
     def _digest(self, key: str) -> bytes:
         digest = self._digests.get(key)

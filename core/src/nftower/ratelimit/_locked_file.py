@@ -3,50 +3,63 @@
 A process opens each file once, whatever the number of backends on it: POSIX record locks
 belong to the process, so two descriptors of one file would not exclude each other, and closing
 either would drop the locks taken through the other.
+
+The file is read and written with ``pread``/``pwrite``, never mapped in memory: a file cut
+short by another program then reads short (and is repaired) instead of faulting the process.
+Under each lock the process checks that the path still names the file it holds (device and
+inode); when the file was deleted or replaced, it moves to the file now at the path (see
+:mod:`._file_repair`).
 """
 
 from __future__ import annotations
 
 import errno
-import mmap
 import os
-import struct
 import threading
 import time
 from pathlib import Path
-from typing import NamedTuple
 
-from ._entries import ENTRY
+from ._file_layout import (
+    HEADER,
+    MAGIC,
+    MIN_CAPACITY,
+    RECORD,
+    STALE_AFTER,
+    Record,
+    parse,
+    record_at,
+)
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: sqlite:// is the default there
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Busy", "LockedFile", "Record", "attach", "detach", "lock", "unlock"]
-
-#: The first bytes of the file.
-MAGIC = b"nftower rate limit log, v1\n".ljust(32, b"\0")
-#: A record: the key's SHA-256, its capacity, how many entries it holds, when it was written.
-RECORD = struct.Struct("<32sIId")
-#: Entries a new record holds at least (calls per window a key can count).
-MIN_CAPACITY = 256
-#: A record unused for this long may be given to another key (a token not used any more).
-STALE_AFTER = 86400.0
-
-
-class Record(NamedTuple):
-    offset: int
-    capacity: int
-    size: int
-
-
-def _record(offset: int, capacity: int) -> Record:
-    return Record(offset, capacity, RECORD.size + capacity * ENTRY.size)
+__all__ = [
+    "MIN_CAPACITY",
+    "RECORD",
+    "Busy",
+    "Damaged",
+    "LockedFile",
+    "Record",
+    "Replaced",
+    "attach",
+    "detach",
+    "lock",
+    "unlock",
+]
 
 
 class Busy(Exception):
     """Another process holds the lock and the caller asked not to wait."""
+
+
+class Replaced(Exception):
+    """The path names another file than the one held (deleted, replaced or rebuilt)."""
+
+
+class Damaged(Exception):
+    """The file is a damaged rate limit file: rebuild it."""
 
 
 def lock(fd: int, start: int, length: int, wait: bool) -> None:
@@ -67,8 +80,8 @@ def unlock(fd: int, start: int, length: int) -> None:
 
 
 class LockedFile:
-    """One open file: its descriptor, memory map and records, and the thread lock that every
-    use of them in this process holds."""
+    """One open file: its descriptor and records, and the thread lock that every use of them
+    in this process holds."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -76,62 +89,75 @@ class LockedFile:
         self.records: dict[bytes, Record] = {}
         self.users = 0
         self._fd = -1
-        self._map: mmap.mmap | None = None
+        self._identity: tuple[int, int] = (0, 0)
 
     def descriptor(self) -> int:
         if self._fd < 0:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            status = os.fstat(fd)
+            self._fd, self._identity = fd, (status.st_dev, status.st_ino)
         return self._fd
 
-    def view(self, end: int) -> mmap.mmap:
-        """The file mapped in memory, up to at least ``end`` (records are only ever added)."""
-        if self._map is None or len(self._map) < end:
-            size = os.fstat(self._fd).st_size
-            if size < end:
-                raise ValueError(f"{self.path} is shorter than its records; delete it")
-            if self._map is not None:
-                self._map.close()
-            self._map = mmap.mmap(self._fd, size)
-        return self._map
+    def replaced(self) -> bool:
+        """Whether the path names another file than the open one (or none)."""
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False  # cannot tell: keep the open file
+        return (status.st_dev, status.st_ino) != self._identity
+
+    def read(self, offset: int, size: int) -> bytes:
+        return os.pread(self.descriptor(), size, offset)
+
+    def write(self, offset: int, data: bytes) -> None:
+        os.pwrite(self.descriptor(), data, offset)
 
     def find(self, digest: bytes, limit: int, wait: bool) -> Record | None:
         """The record of ``digest``; a new one (of at least ``limit`` entries) if there is
-        none and ``limit`` > 0. Records are looked up and added under the header's lock."""
+        none and ``limit`` > 0. Records are looked up and added under the header's lock.
+
+        Raises :class:`Replaced` when the path names another file now, :class:`Damaged` for a
+        damaged rate limit file, ``ValueError`` for a file of another kind.
+        """
         fd = self.descriptor()
-        lock(fd, 0, len(MAGIC), wait)
+        lock(fd, 0, HEADER, wait)
         try:
+            if self.replaced():
+                raise Replaced
             data = os.pread(fd, os.fstat(fd).st_size, 0)
-            if not data:
+            layout = parse(data)
+            if layout.fresh:  # new, or emptied: nothing to keep
                 os.pwrite(fd, MAGIC, 0)
-                data = MAGIC
-            elif not data.startswith(MAGIC):
-                raise ValueError(
-                    f"{self.path} is not an nftower rate limit file; delete it or choose "
-                    "another rate_limit_backend"
-                )
+                layout = parse(MAGIC)
+            elif not layout.intact:
+                if not layout.ours:
+                    raise ValueError(
+                        f"{self.path} is not an nftower rate limit file; delete it or choose "
+                        "another rate_limit_backend"
+                    )
+                raise Damaged
             stale: Record | None = None
-            offset = len(MAGIC)
-            while offset + RECORD.size <= len(data):
-                owner, capacity, _, used = RECORD.unpack_from(data, offset)
-                record = _record(offset, capacity)
-                if capacity < 1 or offset + record.size > len(data):
-                    raise ValueError(f"{self.path} is damaged at byte {offset}; delete it")
+            for owner, record, used in layout.records:
                 if owner == digest:
                     return record
-                if stale is None and capacity >= limit and used < time.time() - STALE_AFTER:
+                if stale is None and record.capacity >= limit and used < time.time() - STALE_AFTER:
                     stale = record
-                offset += record.size
             if limit <= 0:
                 return None
             if stale is not None and self._take_over(stale, digest, wait):
                 return stale
-            record = _record(offset, max(limit, MIN_CAPACITY))
+            offset = HEADER
+            if layout.records:
+                offset = layout.records[-1][1].offset + layout.records[-1][1].size
+            record = record_at(offset, max(limit, MIN_CAPACITY))
             empty = RECORD.pack(digest, record.capacity, 0, time.time())
             os.pwrite(fd, empty.ljust(record.size, b"\0"), offset)
             return record
         finally:
-            unlock(fd, 0, len(MAGIC))
+            unlock(fd, 0, HEADER)
 
     def _take_over(self, record: Record, digest: bytes, wait: bool) -> bool:
         """Give a record unused for a day to ``digest`` (under its lock, if still unused)."""
@@ -146,13 +172,17 @@ class LockedFile:
         finally:
             unlock(self._fd, record.offset, record.size)
 
+    def adopt(self, other: LockedFile) -> None:
+        """Hold ``other``'s file from now on instead of this one (which is closed)."""
+        self.close()
+        self._fd, self._identity, self.records = other._fd, other._identity, other.records
+        other._fd, other.records = -1, {}
+
     def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
         if self._fd >= 0:
             os.close(self._fd)
-        self._map, self._fd = None, -1
-        self.records.clear()
+        self._fd = -1
+        self.records = {}
 
 
 _FILES: dict[str, LockedFile] = {}
@@ -178,7 +208,7 @@ def detach(handle: LockedFile) -> None:
 
 def _after_fork() -> None:
     # A lock held by another thread at fork() would never be released in the child. The open
-    # file stays usable: record locks belong to each process, and memory maps are shared.
+    # file stays usable: record locks belong to each process.
     global _FILES_LOCK
     _FILES_LOCK = threading.Lock()
     for handle in _FILES.values():

@@ -8,7 +8,8 @@ the host with ``file://`` and ``sqlite://``, every host with ``redis://``, this 
 
 - :class:`MemoryRecords`: this process (``memory://``, and the fallback when a store fails);
 - :class:`SQLiteRecords`: a table of a SQLite file (``sqlite://``; with ``file://``, a SQLite
-  file next to the rate limit file, since the record format of that file holds only windows);
+  file next to the rate limit file in use, since the record format of that file holds only
+  windows);
 - :class:`RedisRecords`: Redis keys with an expiry (``SET NX PX``).
 
 >>> records = MemoryRecords()
@@ -289,7 +290,11 @@ def _build(backend: RateLimitBackend) -> SharedRecords:
     if isinstance(backend, MemoryBackend):
         return MemoryRecords()
     if isinstance(backend, FileBackend):
-        return SQLiteRecords(backend.path.with_name(backend.path.name + ".records.sqlite3"))
+        try:
+            where = backend.location()
+        except OSError:
+            where = backend.path  # unusable: the guard below keeps records in the process
+        return SQLiteRecords(where.with_name(where.name + ".records.sqlite3"))
     if isinstance(backend, SQLiteBackend):
         return SQLiteRecords(backend.path)
     if isinstance(backend, RedisBackend):
