@@ -82,7 +82,14 @@ class FakeTaskInstance:
 def make_context(ti: FakeTaskInstance | None = None, *, store: FakeStateStore | None = None) -> Any:
     """A minimal task context: ti, run_id, task_state_store."""
     ti = ti or FakeTaskInstance()
-    return {"ti": ti, "run_id": ti.run_id, "task_state_store": store or FakeStateStore()}
+    day = re.search(r"\d{4}-\d{2}-\d{2}", ti.run_id)
+    logical_date = datetime.fromisoformat(day.group()).replace(tzinfo=timezone.utc) if day else None
+    return {
+        "ti": ti,
+        "run_id": ti.run_id,
+        "logical_date": logical_date,
+        "task_state_store": store or FakeStateStore(),
+    }
 
 
 # -- airflow dags test --------------------------------------------------------------------------
@@ -101,6 +108,17 @@ class DagRunResult:
     xcoms: dict[tuple[str, str], Any]
     history: dict[str, list[str]]
     mapped_states: dict[str, dict[int, str]]
+    logical_date: datetime | None = None
+
+    def run_name(self, task_id: str, map_index: int = -1) -> str:
+        """The Tower run name the operator gives ``task_id`` in this DAG run."""
+        from types import SimpleNamespace
+
+        from nftower_airflow._naming import task_run_names
+
+        ti = SimpleNamespace(dag_id=self.dag_id, task_id=task_id, map_index=map_index)
+        context = {"ti": ti, "run_id": self.run_id, "logical_date": self.logical_date}
+        return task_run_names(context)[0]
 
     def task_log(self, task_id: str) -> str:
         """What ``task_id`` logged (every try, poke and resumption), from the command output.
@@ -153,8 +171,10 @@ class AirflowRunner:
 
     def _collect(self, dag_id: str, returncode: int, output: str) -> DagRunResult:
         with sqlite3.connect(self.home / "airflow.db") as db:
-            (run_id,) = db.execute(
-                "SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
+            run_id, logical_date = db.execute(
+                "SELECT run_id, logical_date FROM dag_run WHERE dag_id = ?"
+                " ORDER BY id DESC LIMIT 1",
+                (dag_id,),
             ).fetchone()
             rows = db.execute(
                 "SELECT task_id, state, try_number, map_index FROM task_instance"
@@ -187,6 +207,7 @@ class AirflowRunner:
             xcoms={(task_id, key): _load(value) for task_id, key, value in xcom_rows},
             history=history,
             mapped_states=mapped,
+            logical_date=datetime.fromisoformat(logical_date) if logical_date else None,
         )
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from airflow_harness import AirflowRunner, DagRunResult
-from nftower import make_run_name
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -33,7 +32,7 @@ def deferred_run(airflow_runner: AirflowRunner, dag_emulator: Any) -> DagRunResu
 
 
 def _launches(emulator: Any, result: DagRunResult, task_id: str) -> list[dict[str, Any]]:
-    name = make_run_name(result.dag_id, result.run_id, task_id)
+    name = result.run_name(task_id)
     bodies = [r.json["launch"] for r in emulator.launches]
     return [b for b in bodies if b["runName"] == name or b["runName"].startswith(f"{name}-r")]
 
@@ -168,10 +167,7 @@ class TestDeferredMode:
         self, deferred_run: DagRunResult, dag_emulator: Any
     ) -> None:
         assert deferred_run.mapped_states["d_mapped"] == {0: "success", 1: "success"}
-        names = {
-            make_run_name(deferred_run.dag_id, deferred_run.run_id, "d_mapped", index)
-            for index in (0, 1)
-        }
+        names = {deferred_run.run_name("d_mapped", index) for index in (0, 1)}
         launched = [r.json["launch"]["runName"] for r in dag_emulator.launches]
         assert sorted(n for n in launched if n in names) == sorted(names)
 

@@ -62,7 +62,21 @@ def test_worker_mode_success_pushes_xcom_and_returns_the_id(
     assert context["task_state_store"].get("tower_workflow_id") == workflow_id
     assert tower_conn.workflow(workflow_id)["status"] == "SUCCEEDED"
     (body,) = _launch_bodies(tower_conn)
-    assert body["runName"].startswith("unit_dag-manual")
+    # short and readable: DAG, logical date, task and a hash of the DAG run id
+    assert re.fullmatch(r"unit_dag-2024-06-01-unit_task-[0-9a-f]{8}", body["runName"])
+
+
+def test_a_run_named_by_the_former_scheme_is_reattached(tower_conn: Any) -> None:
+    """A run started before the naming change (still in flight) is not launched twice."""
+    from nftower import TowerClient, make_run_name
+
+    ti = FakeTaskInstance()
+    former = make_run_name(ti.dag_id, ti.run_id, ti.task_id)
+    with TowerClient(tower_conn.url, tower_conn.token, tower_conn.workspace_id) as client:
+        old_id = client.launch("hello", run_name=former)
+    context = make_context(ti)
+    assert _op().execute(context) == old_id
+    assert [b["runName"] for b in _launch_bodies(tower_conn)] == [former]
 
 
 def test_extra_link_is_the_run_url_and_empty_without_a_run(tower_conn: Any) -> None:

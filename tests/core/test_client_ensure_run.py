@@ -187,3 +187,23 @@ def test_refused_launch_connection_is_retried(
     assert len(fast_sleep) == 2
     assert [r.json["launch"]["runName"] for r in tower_emulator.launches] == ["refused-1"]
     assert tower.get_workflow(workflow_id).run_name == "refused-1"
+
+
+def test_a_run_under_its_former_name_is_reattached(
+    tower: Any, tower_emulator: TowerEmulator
+) -> None:
+    """A run launched before a naming change is found by its former name, not launched again."""
+    params = {"emulator_outcome": "hang"}
+    old = tower.ensure_run("hello", run_name="dag-manual_2024-06-01t00-00-00-task", params=params)
+    again = tower.ensure_run(
+        "hello", run_name="dag-2024-06-01-task-0a1b2c3d", former_names=[old.run_name], params=params
+    )
+    assert (again.action, again.workflow_id) == ("reattached", old.workflow_id)
+    assert again.run_name == old.run_name
+    assert len(tower_emulator.launches) == 1
+    tower.cancel(old.workflow_id)
+    # with no run under either name, the new name is launched
+    fresh = tower.ensure_run("hello", run_name="dag-2024-06-02-task-1a2b3c4d", former_names=["x-y"])
+    assert (fresh.action, fresh.run_name) == ("launched", "dag-2024-06-02-task-1a2b3c4d")
+    with pytest.raises(TowerConfigError):
+        tower.ensure_run("hello", run_name="a-b", former_names="c-d")

@@ -75,6 +75,7 @@ def test_the_config_defaults_are_written_as_they_are() -> None:
         ("TowerConfig.from_env", nftower.TowerConfig.from_env),
         ("get_limiter", get_limiter),
         ("make_run_name", nftower.make_run_name),
+        ("short_run_name", nftower.short_run_name),
     ],
 )
 def test_function_signatures(written_as: str, function: Any) -> None:

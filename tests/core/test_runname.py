@@ -76,3 +76,23 @@ def test_check_run_name_room() -> None:
     assert check_run_name("a" * 74, room=6) == "a" * 74
     with pytest.raises(TowerConfigError, match="-rN"):
         check_run_name("a" * 75, room=6)
+
+
+def test_short_run_name_is_readable_deterministic_and_distinct() -> None:
+    from nftower import short_run_name
+
+    run_id = "manual__2026-12-02T17:32:34.336087+00:00"
+    name = short_run_name("nightly_rnaseq", "2026-12-02", "rnaseq", key=run_id)
+    assert name.startswith("nightly_rnaseq-2026-12-02-rnaseq-")
+    assert len(name) == len("nightly_rnaseq-2026-12-02-rnaseq-") + 8
+    assert name == short_run_name("nightly_rnaseq", "2026-12-02", "rnaseq", key=run_id)
+    # another DAG run on the same day: same readable parts, another hash
+    other = short_run_name("nightly_rnaseq", "2026-12-02", "rnaseq", key=run_id + "x")
+    assert other != name
+    assert other[:-8] == name[:-8]
+    assert RUN_NAME_PATTERN.match(short_run_name("2024", "Ünïcode ✓", key="k"))
+    long = short_run_name("a" * 100, "b" * 100, key="k")
+    assert len(long) == 74
+    assert RUN_NAME_PATTERN.match(long)
+    with pytest.raises(TowerConfigError):
+        short_run_name("x", key="k", max_length=10)

@@ -166,13 +166,18 @@ def _deferred_run(standalone: Standalone) -> tuple[str, str, dict[str, Any]]:
     """Trigger a manual run without a logical date (as Airflow 3 allows: the params must still
     render), hold its Tower run RUNNING until the REST API shows the launch task deferred to
     the triggerer; return the DAG run id, the workflow id and the task instance seen then."""
-    from nftower import make_run_name
+    from datetime import datetime
+    from types import SimpleNamespace
+
+    from nftower_airflow._naming import task_run_names
 
     api, log, emulator = standalone.api, standalone.log, standalone.emulator
     created = api.post(f"/dags/{DAG_ID}/dagRuns", json={"logical_date": None})
     created.raise_for_status()
     run_id = created.json()["dag_run_id"]
-    run_name = make_run_name(DAG_ID, run_id, "rnaseq")
+    ti = SimpleNamespace(dag_id=DAG_ID, task_id="rnaseq", map_index=-1)
+    dag_run = SimpleNamespace(run_after=datetime.fromisoformat(created.json()["run_after"]))
+    run_name, _ = task_run_names({"ti": ti, "run_id": run_id, "dag_run": dag_run})
 
     def launched() -> str | None:
         ids = [r.workflow_id for r in emulator.launches if r.json["launch"]["runName"] == run_name]

@@ -249,3 +249,40 @@ def test_crashed_process_rerunning_the_flow_run_launches_once(
     # the re-run followed the run the crashed process had started, to its end
     assert [r for r in requests_of(emulator, token) if r.time > killed_at and workflow_id in r.path]
     assert emulator.workflow(workflow_id)["status"] == "SUCCEEDED"
+
+
+def test_run_name_is_short_and_a_run_under_the_former_name_is_reattached(
+    credentials: TowerCredentials, emulator: TowerEmulator, token: str
+) -> None:
+    """`<flow>-<scheduled day>-<pipeline>-<hash>`; a run named by the former scheme (started
+    before the naming change, still in flight) is reattached, not launched again."""
+    import re
+
+    from nftower import make_run_name
+    from prefect_nftower._launching import _fingerprint
+
+    @flow(name="nightly-rnaseq")
+    def named(credentials: TowerCredentials) -> tuple[str, str]:
+        from prefect.runtime import flow_run
+
+        return launch_workflow(credentials, "hello"), str(flow_run.id)
+
+    named(credentials)
+    (launch,) = launches_of(emulator, token)
+    name = launch.json["launch"]["runName"]
+    assert re.fullmatch(r"nightly-rnaseq-\d{4}-\d{2}-\d{2}-hello-[0-9a-f]{8}", name), name
+
+    seen: list[str] = []
+
+    @flow(name="nightly-rnaseq")
+    def in_flight(credentials: TowerCredentials) -> str:
+        from nftower import TowerClient
+        from prefect.runtime import flow_run
+
+        former = make_run_name(flow_run.id, _fingerprint("hello", None, {}), prefix="hello")
+        with TowerClient(emulator.url, token, emulator.workspace_id) as client:
+            seen.append(client.launch("hello", run_name=former))
+        return launch_workflow(credentials, "hello")
+
+    assert in_flight(credentials) == seen[0]
+    assert len(launches_of(emulator, token)) == 2

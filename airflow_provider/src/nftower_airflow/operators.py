@@ -38,10 +38,11 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         Airflow); whatever is passed there never reaches Tower. DAG Params can be used inside
         ``pipeline_params``: ``{"genome": "{{ params.genome }}"}``.
 
-    Each task instance owns one run, named after dag_id, run_id, task_id and map index (or
-    ``run_name``). The run is looked up by that name before launching, so a retry or a crashed
-    worker reattaches to the run it started instead of launching a second one; a retry of a
-    FAILED run relaunches it with Nextflow resume (``resume_on_retry``). ``workflow_id`` and
+    Each task instance owns one run, named ``<dag_id>-<logical date>-<task_id>[-<map
+    index>]-<hash of the DAG run id>`` (or ``run_name``). The run is looked up by that name
+    (and by its former, longer name) before launching, so a retry or a crashed worker
+    reattaches to the run it started instead of launching a second one; a retry of a FAILED
+    run relaunches it with Nextflow resume (``resume_on_retry``). ``workflow_id`` and
     ``run_url`` go to XCom as soon as the run exists; the return value is the workflow id.
 
     Example:
@@ -212,17 +213,14 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         # timeout=None on purpose: the trigger enforces both deadlines and the run is cancelled
         self.defer(trigger=trigger, method_name="execute_complete", timeout=None)
 
-    def _run_name(self, context: Any) -> str:
+    def _run_names(self, context: Any) -> tuple[str, list[str]]:
+        """The run name, and the former names a run of this task instance may have."""
         if self.run_name:
-            return str(self.run_name)
-        from nftower import make_run_name
+            return str(self.run_name), []
+        from nftower_airflow._naming import task_run_names
 
-        ti = context["ti"]
-        parts: list[str] = [ti.dag_id, context["run_id"], ti.task_id]
-        map_index = getattr(ti, "map_index", -1)
-        if map_index is not None and map_index >= 0:
-            parts.append(str(map_index))
-        return make_run_name(*parts)
+        name, former = task_run_names(context)
+        return name, [former]
 
     def _launch_fields(self) -> dict[str, Any]:
         fields = {
@@ -244,11 +242,15 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
 
     def _start(self, context: Any) -> Workflow:
         """Find this task instance's run or launch it; push the id and URL; return the run."""
-        run_name = self._run_name(context)
+        run_name, former_names = self._run_names(context)
         try_number = getattr(context["ti"], "try_number", 1) or 1
         resume = bool(self.resume_on_retry and try_number > 1)
         handle = self._client.ensure_run(
-            self.pipeline, run_name=run_name, resume_failed=resume, **self._launch_fields()
+            self.pipeline,
+            run_name=run_name,
+            resume_failed=resume,
+            former_names=former_names,
+            **self._launch_fields(),
         )
         return self._attach(context, handle.workflow_id, action=str(handle.action))
 

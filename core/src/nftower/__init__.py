@@ -66,7 +66,7 @@ if TYPE_CHECKING:
         UserInfo,
         Workspace,
     )
-    from ._runname import make_run_name
+    from ._runname import make_run_name, short_run_name
 
 #: Public names loaded on first access, by defining module.
 _LAZY_MODULES = {
@@ -81,7 +81,7 @@ _LAZY_MODULES = {
     "_resources": ["ComputeEnv", "LaunchConfig", "LogPage", "Pipeline", "RunHandle",
                    "ServiceInfo", "UserInfo", "Workspace"],
     "_reports": ["FailureReport"],
-    "_runname": ["make_run_name"],
+    "_runname": ["make_run_name", "short_run_name"],
 }  # fmt: skip
 _LAZY = {name: module for module, names in _LAZY_MODULES.items() for name in names}
 
@@ -133,6 +133,7 @@ __all__ = [
     "Workspace",
     "__version__",
     "make_run_name",
+    "short_run_name",
 ]
 
 

@@ -230,20 +230,21 @@ def ensure_run(
     run_name: str,
     resume_failed: bool,
     opts: LaunchOptions,
+    former_names: tuple[str, ...] = (),
 ) -> Flow[RunHandle]:
     """Reattach to, resume, relaunch or launch the run called ``run_name``; never a duplicate.
 
     Holds the lease on the run name meanwhile, and waits for a launch still in flight (see
-    :mod:`nftower._run_lease`).
+    :mod:`nftower._run_lease`). With no run of that name, a run found under one of
+    ``former_names`` (the same run named by an earlier naming scheme) is taken instead.
     """
     check_run_name(run_name, room=RELAUNCH_SUFFIX_ROOM)
     ws = yield from workspace_id(ctx)
     lease = Lease(ctx, ws, run_name)
-    return (
-        yield from holding_lease(
-            lease, _ensure(ctx, lease, pipeline, run_name, resume_failed=resume_failed, opts=opts)
-        )
+    ensure = _ensure(
+        ctx, lease, pipeline, run_name, resume_failed=resume_failed, opts=opts, former=former_names
     )
+    return (yield from holding_lease(lease, ensure))
 
 
 def _ensure(
@@ -254,8 +255,15 @@ def _ensure(
     *,
     resume_failed: bool,
     opts: LaunchOptions,
+    former: tuple[str, ...],
 ) -> Flow[RunHandle]:
     runs = yield from _runs_after_flight(ctx, lease, run_name)
+    for name in former if not runs else ():
+        runs = yield from find_runs(ctx, name, attempts=True)
+        if runs:
+            logger.info("Found run %s under its former name %s", run_name, name)
+            run_name = name
+            break
     if runs:
         newest = max(
             runs, key=lambda r: (attempt_number(r.run_name or "", run_name), created_at(r))

@@ -116,6 +116,7 @@ def ensure_run(
     *,
     run_name: str,
     resume_failed: bool = True,
+    former_names: Sequence[str] = (),
     **launch_kwargs: Any,
 ) -> Flow[RunHandle]:
     """Make sure a run called ``run_name`` exists, without ever launching a duplicate.
@@ -124,14 +125,25 @@ def ensure_run(
     is reattached; a FAILED / CANCELLED / UNKNOWN one is relaunched as ``run_name-r{N+1}``,
     with Nextflow resume when ``resume_failed`` (fresh when Tower cannot resume it); with none,
     ``pipeline`` is launched as ``run_name``. ``launch_kwargs`` are :meth:`launch`'s options.
+
+    ``former_names``: names the same run had under an earlier naming scheme. When no run is
+    called ``run_name``, a run found under one of them (or its ``-rN``) is the run, and keeps
+    that name, so a run started before a naming change is reattached, not launched twice.
     """
+    if isinstance(former_names, str):
+        raise TowerConfigError("former_names must be a list of run names, not one string")
     dataset, dataset_param = (launch_kwargs.pop(k, d) for k, d in _DATASET_ARGUMENTS)
     opts = LaunchOptions.build(**launch_kwargs)
     datasets.check_dataset_arguments(dataset, dataset_param)
     opts = yield from datasets.with_dataset(ctx, opts, dataset, dataset_param)
     return (
         yield from launching.ensure_run(
-            ctx, pipeline, run_name=run_name, resume_failed=resume_failed, opts=opts
+            ctx,
+            pipeline,
+            run_name=run_name,
+            resume_failed=resume_failed,
+            opts=opts,
+            former_names=tuple(name for name in former_names if name and name != run_name),
         )
     )
 

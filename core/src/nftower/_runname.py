@@ -18,6 +18,7 @@ __all__ = [
     "RUN_NAME_PATTERN",
     "check_run_name",
     "make_run_name",
+    "short_run_name",
 ]
 
 RUN_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}$")
@@ -87,6 +88,40 @@ def make_run_name(
         head = name[: max_length - _HASH_LENGTH - 1].rstrip("-_")
         name = f"{head}-{digest}"
     return check_run_name(name)
+
+
+def short_run_name(
+    *parts: object,
+    key: object,
+    max_length: int = MAX_RUN_NAME_LENGTH - RELAUNCH_SUFFIX_ROOM,
+) -> str:
+    """A short, readable, deterministic run name: the readable ``parts`` and a short hash.
+
+    The parts (e.g. a DAG or flow name, a date, a task) are joined with ``-`` and cleaned as in
+    :func:`make_run_name`, and an 8-character hash of the parts and ``key`` (the long, unique
+    part: a DAG run id, a flow-run id) ends the name, so that two runs whose readable parts
+    match still get two names, and the same inputs always give the same name. Readable parts
+    too long for ``max_length`` are cut; the hash stays.
+
+    Example:
+        >>> short_run_name(
+        ...     "nightly_rnaseq", "2026-12-02", "rnaseq",
+        ...     key="manual__2026-12-02T17:32:34.336087+00:00",
+        ... )
+        'nightly_rnaseq-2026-12-02-rnaseq-04985a10'
+        >>> len(short_run_name("x" * 200, key=1))
+        74
+    """
+    if isinstance(max_length, bool) or not 1 + _HASH_LENGTH + 1 < max_length <= 80:
+        raise TowerConfigError(f"max_length must be between 11 and 80, got {max_length!r}")
+    texts = [str(part) for part in parts if part is not None and str(part) != ""]
+    raw = "\x1f".join([*texts, "\x1e", str(key)])
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:_HASH_LENGTH]
+    head = _clean("-".join(texts))
+    if not head or not head[0].isalpha():
+        head = _clean(f"run-{head}")
+    head = head[: max_length - _HASH_LENGTH - 1].rstrip("-_")
+    return check_run_name(f"{head}-{digest}")
 
 
 def _clean(text: str) -> str:

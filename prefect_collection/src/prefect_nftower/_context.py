@@ -9,7 +9,7 @@ from uuid import UUID
 if TYPE_CHECKING:
     from prefect.context import FlowRunContext, TaskRunContext
 
-__all__ = ["current_flow_run_id", "in_run_context", "run_logger"]
+__all__ = ["current_flow_run_id", "current_flow_run_labels", "in_run_context", "run_logger"]
 
 
 def _task_run_context() -> TaskRunContext | None:
@@ -38,6 +38,19 @@ def current_flow_run_id() -> UUID | None:
     if flow_ctx is not None and flow_ctx.flow_run is not None:
         return flow_ctx.flow_run.id
     return None
+
+
+def current_flow_run_labels() -> tuple[str | None, str | None]:
+    """The current flow's name and the day its run was scheduled for (``YYYY-MM-DD``), as far
+    as the run context tells them (``None`` for what it does not)."""
+    flow_ctx = _flow_run_context()
+    if flow_ctx is None:
+        return None, None
+    flow = getattr(flow_ctx, "flow", None)
+    flow_run = flow_ctx.flow_run
+    when = getattr(flow_run, "expected_start_time", None) if flow_run is not None else None
+    day = when.strftime("%Y-%m-%d") if when is not None else None
+    return getattr(flow, "name", None), day
 
 
 def run_logger(fallback: str = "prefect_nftower") -> logging.Logger | logging.LoggerAdapter[Any]:

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ._context import current_flow_run_id
+from ._context import current_flow_run_id, current_flow_run_labels
 from ._guard import aguard
 from ._reporting import RunReporter
 
@@ -100,21 +100,30 @@ def _is_set(value: Any) -> bool:
 
 def deterministic_run_name(
     pipeline: str, run_name: str | None, kwargs: dict[str, Any]
-) -> str | None:
-    """The Tower run name of a launch from the current flow run (None outside flow runs).
+) -> tuple[str, str] | None:
+    """The Tower run name of a launch from the current flow run, and the name earlier
+    versions gave it (None outside flow runs).
 
-    Built from the flow-run id and a fingerprint of the launch (pipeline and options), which
-    stay the same when a task or the flow run is retried; `run_name` (default: the
-    pipeline's short name) is the readable prefix. Identical launches in one flow run are
-    one run; give them different `run_name`s to start several.
+    The name reads ``<flow name>-<scheduled day>-<pipeline short name>-<hash>``, or
+    ``<run_name>-<hash>`` when `run_name` is given; the hash covers the flow-run id and a
+    fingerprint of the launch (pipeline and options), which stay the same when a task or the
+    flow run is retried. Identical launches in one flow run are one run; give them different
+    `run_name`s to start several.
     """
-    from nftower import make_run_name
+    from nftower import make_run_name, short_run_name
 
     flow_run_id = current_flow_run_id()
     if flow_run_id is None:
         return None
+    fingerprint = _fingerprint(pipeline, run_name, kwargs)
     prefix = run_name or _short_name(pipeline)
-    return make_run_name(flow_run_id, _fingerprint(pipeline, run_name, kwargs), prefix=prefix)
+    former = make_run_name(flow_run_id, fingerprint, prefix=prefix)
+    if run_name:
+        parts: tuple[str | None, ...] = (run_name,)
+    else:
+        flow_name, day = current_flow_run_labels()
+        parts = (flow_name, day, prefix)
+    return short_run_name(*parts, key=f"{flow_run_id}/{fingerprint}"), former
 
 
 def _fingerprint(pipeline: str, run_name: str | None, kwargs: dict[str, Any]) -> str:
@@ -141,15 +150,20 @@ async def alaunch(
     """
     from nftower import RunHandle
 
-    name = deterministic_run_name(pipeline, run_name, options)
+    names = deterministic_run_name(pipeline, run_name, options)
     await aguard(credentials)
     async with credentials.get_async_client() as client:
-        if name is None:
+        if names is None:
             workflow_id = await client.launch(pipeline, run_name=run_name, **options)
             handle = RunHandle(workflow_id=workflow_id, run_name=run_name or "", action="launched")
         else:
+            name, former = names
             handle = await client.ensure_run(
-                pipeline, run_name=name, resume_failed=resume_failed, **options
+                pipeline,
+                run_name=name,
+                resume_failed=resume_failed,
+                former_names=[former],
+                **options,
             )
         workflow = await client.get_workflow(handle.workflow_id)
         reporter = RunReporter.for_workflow(workflow, client.run_url(workflow))
