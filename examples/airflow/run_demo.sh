@@ -63,6 +63,12 @@ xcom = dict(db.execute(
     (run_id,),
 ).fetchall())
 value = lambda key: json.loads(xcom[key]) if key in xcom else None
+sheet = db.execute(
+    "SELECT value FROM xcom WHERE dag_id='nightly_rnaseq' AND run_id=? AND task_id='samplesheet'"
+    " AND key='return_value'",
+    (run_id,),
+).fetchone()
+print(f"Samplesheet:       {json.loads(sheet[0]) if sheet else None}")
 print(f"Tower workflow id: {value('workflow_id')}")
 print(f"Tower run URL:     {value('run_url')}")
 for task_id, ti_state in db.execute(

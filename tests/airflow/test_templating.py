@@ -16,10 +16,20 @@ SCHEDULED = datetime(2024, 6, 3, 2, 0, tzinfo=timezone.utc)
 TRIGGERED = datetime(2024, 6, 5, 9, 30, tzinfo=timezone.utc)
 
 
-def _rendered_params(context: dict[str, Any]) -> Any:
-    task = runpy.run_path(str(EXAMPLE))["dag"].get_task("rnaseq")
-    task.render_template_fields(context)
-    return task.pipeline_params
+SHEET_URL = "https://tower.example/api/workspaces/1/datasets/7/v/1/n/samplesheet.csv"
+
+
+class _TaskInstance:
+    """Just enough of a task instance for the launch task's XCom reference to resolve."""
+
+    def xcom_pull(self, task_ids: str, key: str = "return_value", **_: Any) -> str | None:
+        return SHEET_URL if (task_ids, key) == ("samplesheet", "return_value") else None
+
+
+def _rendered(task_id: str, context: dict[str, Any], field: str) -> Any:
+    task = runpy.run_path(str(EXAMPLE))["dag"].get_task(task_id)
+    task.render_template_fields({**context, "ti": _TaskInstance()})
+    return getattr(task, field)
 
 
 @pytest.mark.parametrize(
@@ -43,10 +53,19 @@ def _rendered_params(context: dict[str, Any]) -> Any:
     ],
 )
 def test_dated_params_render(context: dict[str, Any], day: str) -> None:
-    assert _rendered_params(context) == {
-        "input": f"s3://demo-bucket/samplesheets/{day}.csv",
+    assert _rendered("rnaseq", context, "pipeline_params") == {
+        "input": SHEET_URL,  # the uploaded samplesheet version
         "outdir": f"s3://demo-bucket/results/{day}",
     }
+    assert _rendered("samplesheet", context, "file_name") == f"samplesheet-{day}.csv"
+    sheet = runpy.run_path(str(EXAMPLE))["samplesheet"](context)
+    assert sheet.splitlines()[0] == "sample,fastq_1,fastq_2,strandedness"
+    assert f"s3://demo-bucket/fastq/{day}/liver_1_R1.fastq.gz" in sheet
+
+
+def test_the_launch_waits_for_the_samplesheet_upload() -> None:
+    dag = runpy.run_path(str(EXAMPLE))["dag"]
+    assert dag.get_task("rnaseq").upstream_task_ids == {"samplesheet"}
 
 
 def test_operator_fields_render_dag_params_inside_pipeline_params() -> None:

@@ -229,8 +229,8 @@ def test_dag_run_succeeds(standalone: Standalone, manual_run: ManualRun) -> None
     assert manual_run.run["state"] == "success", standalone.log.read_text()[-6000:]
     assert manual_run.run["logical_date"] is None
     run_id = manual_run.run["dag_run_id"]
-    assert _ti(standalone, run_id, "rnaseq")["state"] == "success"
-    assert _ti(standalone, run_id, "publish")["state"] == "success"
+    for task_id in ("samplesheet", "rnaseq", "publish"):
+        assert _ti(standalone, run_id, task_id)["state"] == "success"
     # unpausing may also start the latest scheduled run: still one Tower run per DAG run
     names = [r.json["launch"]["runName"] for r in standalone.emulator.launches]
     assert len(names) == len(set(names))
@@ -240,13 +240,15 @@ def test_dated_params_use_the_trigger_day_without_a_logical_date(
     standalone: Standalone, manual_run: ManualRun
 ) -> None:
     day = manual_run.run["run_after"][:10]
-    rendered = _ti(standalone, manual_run.run["dag_run_id"], "rnaseq")["rendered_fields"]
-    assert rendered["pipeline_params"] == {
-        "input": f"s3://demo-bucket/samplesheets/{day}.csv",
-        "outdir": f"s3://demo-bucket/results/{day}",
-    }
+    run_id = manual_run.run["dag_run_id"]
+    sheet = _ti(standalone, run_id, "samplesheet")["rendered_fields"]
+    assert sheet["file_name"] == f"samplesheet-{day}.csv"
+    rendered = _ti(standalone, run_id, "rnaseq")["rendered_fields"]
+    url = rendered["pipeline_params"]["input"]  # the uploaded version's URL
+    assert url.endswith(f"/n/samplesheet-{day}.csv")
+    assert rendered["pipeline_params"]["outdir"] == f"s3://demo-bucket/results/{day}"
     params = standalone.emulator.workflow(manual_run.workflow_id)["params"]
-    assert params["input"] == f"s3://demo-bucket/samplesheets/{day}.csv"
+    assert params["input"] == url
 
 
 def test_the_trigger_ran_in_the_triggerer(standalone: Standalone, manual_run: ManualRun) -> None:
