@@ -126,7 +126,14 @@ def test_credentials_block_form_masks_the_token(
     assert saved.workspace == str(emulator.workspace_id)
     assert saved.rate_limit_backend == ""
     wait_for("the block page", lambda: not ui.driver.current_url.endswith("/create"), 30)
-    wait_for("the block's name", lambda: "browser-credentials" in ui.driver.page_source, 30)
+
+    def block_page() -> bool:
+        # the form's input (with the typed token) may stay in the DOM a moment after the URL
+        # changes: the saved block's own page is the one that must not show the token
+        source = ui.driver.page_source
+        return "browser-credentials" in source and 'type="password"' not in source
+
+    wait_for("the saved block's page", block_page, 30)
     assert token not in ui.driver.page_source
 
 
