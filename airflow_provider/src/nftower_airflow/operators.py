@@ -133,6 +133,9 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
             raise ValueError("pipeline is required: a launchpad name or id, or a repository URL")
         if poll_interval <= 0:
             raise ValueError(f"poll_interval must be > 0 seconds, got {poll_interval!r}")
+        from nftower import FollowRules
+
+        FollowRules(poll_interval, None, unknown_timeout)  # nan, inf: refused at parse time
         self.pipeline = pipeline
         self.pipeline_params = pipeline_params
         self.run_name = run_name

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -287,5 +288,8 @@ def wait_result(outcome: FollowOutcome, web_url: str) -> Workflow:
 
 def _seconds(name: str, value: object, *, allow_zero: bool = False) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and not math.isfinite(value):  # type: ignore[arg-type]
+        limit = "" if name == "poll_interval" else "; None means no limit"
+        raise TowerConfigError(f"{name} must be a finite number of seconds, got {value!r}{limit}")
     if not ok or value < 0 or (value == 0 and not allow_zero):  # type: ignore[operator]
         raise TowerConfigError(f"{name} must be a positive number of seconds, got {value!r}")

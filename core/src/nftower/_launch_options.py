@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._exceptions import TowerConfigError
+from ._params import check_params, is_params_text, params_from_text
 from ._runname import check_run_name
 
 __all__ = [
@@ -166,6 +167,8 @@ def load_params(params: Mapping[str, Any] | str | os.PathLike[str] | None) -> di
     """A params dict, or the mapping in a ``.json`` / ``.yaml`` file (read now)."""
     if params is None:
         return None
+    if is_params_text(params):  # YAML / JSON text, as Airflow renders a templated dict
+        return params_from_text(str(params))
     if isinstance(params, Mapping):
         result = dict(params)
     elif isinstance(params, (str, os.PathLike)):
@@ -191,8 +194,7 @@ def load_params(params: Mapping[str, Any] | str | os.PathLike[str] | None) -> di
         result = loaded
     else:
         raise TowerConfigError(f"params must be a dict or a file path, got {type(params).__name__}")
-    dump_params(result)  # fail now, not after some calls, if a value cannot be sent
-    return result
+    return check_params(result)  # fail now, not after some calls, if a value cannot be sent
 
 
 def dump_params(params: Mapping[str, Any]) -> str:

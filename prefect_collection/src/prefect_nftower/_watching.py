@@ -74,8 +74,9 @@ class WaitPlan:
     raise_on_failure: bool = True
 
     def __post_init__(self) -> None:
-        from nftower import TowerConfigError
+        from nftower import FollowRules, TowerConfigError
 
+        FollowRules(self.poll_interval, self.timeout, self.unknown_timeout)  # nan, inf: refused
         if self.poll_interval <= 0:
             raise TowerConfigError(f"poll_interval must be > 0 seconds, got {self.poll_interval}")
         if self.timeout is not None and self.timeout <= 0:

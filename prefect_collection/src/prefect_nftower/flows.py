@@ -21,7 +21,7 @@ from prefect import flow
 
 from ._dispatch import dispatching_flow
 from ._launching import LAUNCH_OPTIONS
-from ._watching import DEFAULT_POLL_INTERVAL
+from ._watching import DEFAULT_POLL_INTERVAL, WaitPlan
 from .credentials import TowerCredentials
 from .hooks import cancel_tower_runs
 from .tasks import alaunch_workflow, await_for_workflow, launch_workflow, wait_for_workflow
@@ -64,6 +64,7 @@ async def arun_pipeline(
 ) -> Workflow:
     """Async form of `run_pipeline`."""
     arguments = locals()
+    WaitPlan("", poll_interval, timeout)  # bad wait values are refused before the launch
     workflow_id: str = await alaunch_workflow(
         **_pick(arguments, _LAUNCH), launch_options=_dataset(dataset, dataset_param)
     )
@@ -119,6 +120,7 @@ def run_pipeline(
         The final `nftower.Workflow`.
     """
     arguments = locals()
+    WaitPlan("", poll_interval, timeout)  # bad wait values are refused before the launch
     # inside a sync flow the dispatching tasks run synchronously
     launch = _pick(arguments, _LAUNCH)
     workflow_id = cast(

@@ -101,8 +101,8 @@ class WorkflowMonitor:
         idle_timeout: float = 60.0,
         client_factory: Callable[[], StatusSource] | None = None,
     ) -> None:
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be > 0, got {poll_interval!r}")
+        if not 0 < poll_interval < float("inf"):  # nan fails both comparisons
+            raise ValueError(f"poll_interval must be a finite number > 0, got {poll_interval!r}")
         self.config = config
         self.poll_interval = poll_interval
         self.max_errors = max_errors
