@@ -122,11 +122,6 @@ def test_launch_by_url_describe_wait_tasks_and_log(tower: dict[str, Any]) -> Non
     _describe_wait_tasks_log(tower, workflow_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the emulator does not yet accept the GitHub short form owner/repo (issue 8); "
-    "remove this mark when it does",
-)
 def test_launch_by_short_form(tower: dict[str, Any]) -> None:
     workflow_id = _launch(tower, SHORT_FORM)
     _describe_wait_tasks_log(tower, workflow_id)

@@ -155,8 +155,13 @@ def test_labels_list_search_and_create(api: httpx.Client, ws: dict[str, Any]) ->
     created = api.post("/labels", params=ws, json={"name": "weekly"}).json()
     assert created["name"] == "weekly"
     assert isinstance(created["id"], int)
-    assert_error(api.post("/labels", params=ws, json={"name": "weekly"}), 400, "already exists")
+    again = api.post("/labels", params=ws, json={"name": "weekly"})
+    assert again.status_code == 200
+    assert again.json() == created  # get-or-create: an existing name answers with that label
     assert_error(api.post("/labels", params=ws, json={"name": "-bad"}), 400, "invalid label")
+    assert_error(api.post("/labels", params=ws, json={"name": "x"}), 400, "2 to 39")
+    assert_error(api.post("/labels", params=ws, json={"name": "y" * 40}), 400, "2 to 39")
+    assert api.post("/labels", params=ws, json={"name": "y" * 39}).status_code == 200
     assert_error(api.post("/labels", params=ws, json={"name": "env", "resource": True}), 400)
 
 
@@ -201,7 +206,7 @@ def test_compute_env_of_another_workspace_is_rejected(api: httpx.Client) -> None
 
 
 def test_several_problems_are_listed(api: httpx.Client, ws: dict[str, Any]) -> None:
-    response = launch(api, ws, runName="BAD", labelIds=[1])
+    response = launch(api, ws, runName="1bad", labelIds=[1])
     assert_error(response, 400, "invalid launch request")
     assert {e["code"] for e in response.json()["errors"]} == {"invalid_run_name", "invalid_label"}
 

@@ -141,11 +141,26 @@ def test_search_tokens_are_anded() -> None:
     assert not WorkflowQuery.parse("rnaseq status:succeeded").matches(facts)
     assert WorkflowQuery.parse("runName:nightly-2024").matches(facts)
     assert not WorkflowQuery.parse("runName:nightly").matches(facts)
-    assert WorkflowQuery.parse("runName:nightly-*").matches(facts)
+    assert not WorkflowQuery.parse("runName:nightly-*").matches(facts)  # key values are exact
+    assert not WorkflowQuery.parse("userName:demo").matches(facts)
     assert WorkflowQuery.parse('userName:"demo-user" workflowId:wf1').matches(facts)
     assert WorkflowQuery.parse("after:2023-11-14 before:2023-11-14").matches(facts)
     assert not WorkflowQuery.parse("after:2023-11-15").matches(facts)
     assert not WorkflowQuery.parse("is:starred").matches(facts)
+
+
+def test_search_free_text_is_one_partial_match() -> None:
+    facts = RunFacts(
+        "wf1", "nightly-2024", "s-1", "nf-core/rnaseq", "u", "FAILED", T0, manifest_name="RNA-seq"
+    )
+    assert WorkflowQuery.parse("ghtly-20").matches(facts)  # run name, partially
+    assert WorkflowQuery.parse("core/rna").matches(facts)  # project name
+    assert WorkflowQuery.parse("A-SEQ").matches(facts)  # manifest name, ignoring case
+    assert WorkflowQuery.parse("s-1").matches(facts)  # session id
+    # the words left after the key:value tokens are one string, not words ANDed
+    assert WorkflowQuery.parse("nightly 2024").text == "nightly 2024"
+    assert not WorkflowQuery.parse("nightly 2024").matches(facts)
+    assert not WorkflowQuery.parse("2024 nightly").matches(facts)
 
 
 def test_search_by_label() -> None:
@@ -181,12 +196,12 @@ def test_max_calls_in_window() -> None:
     assert max_calls_in_window([0.0, 0.99, 1.0, 1.5, 1.98], 1.0) == 4
 
 
-@pytest.mark.parametrize("name", ["a", "nightly_run-1", "x" * 80, "a1-b2_c3"])
+@pytest.mark.parametrize("name", ["a", "nightly_run-1", "x" * 80, "a1-b2_c3", "Nightly-Run", "Abc"])
 def test_valid_run_names(name: str) -> None:
     assert RUN_NAME_PATTERN.match(name)
 
 
-@pytest.mark.parametrize("name", ["", "1abc", "Abc", "a--b", "a-", "a b", "x" * 81, "a_-b"])
+@pytest.mark.parametrize("name", ["", "1abc", "-Abc", "a--b", "a-", "a b", "x" * 81, "a_-b"])
 def test_invalid_run_names(name: str) -> None:
     assert not RUN_NAME_PATTERN.match(name)
 

@@ -66,7 +66,7 @@ def test_prefix_must_start_with_a_letter() -> None:
         make_run_name("x", prefix="1abc")
 
 
-@pytest.mark.parametrize("bad", ["Upper", "1abc", "a--b", "a_", "-a", "a b", "x" * 81, ""])
+@pytest.mark.parametrize("bad", ["1abc", "a--b", "a_", "-a", "a b", "x" * 81, "", "nächtlich"])
 def test_check_run_name_rejects_invalid_names(bad: str) -> None:
     with pytest.raises(TowerConfigError, match="run name"):
         check_run_name(bad)
@@ -96,3 +96,8 @@ def test_short_run_name_is_readable_deterministic_and_distinct() -> None:
     assert RUN_NAME_PATTERN.match(long)
     with pytest.raises(TowerConfigError):
         short_run_name("x", key="k", max_length=10)
+
+
+@pytest.mark.parametrize("name", ["Nightly-Run", "Upper", "RNAseq_2024-06-01", "A" * 80])
+def test_run_names_are_case_insensitive_as_in_nextflow(name: str) -> None:
+    assert check_run_name(name) == name

@@ -136,13 +136,19 @@ def user_workspaces(user_id: int) -> Call:
 
 
 def list_pipelines(
-    workspace_id: int | None, *, search: str | None, offset: int, max: int = PAGE_SIZE
+    workspace_id: int | None,
+    *,
+    search: str | None,
+    offset: int,
+    max: int = PAGE_SIZE,
+    visibility: str | None = None,
 ) -> Call:
-    """``GET /pipelines`` (one page)."""
+    """``GET /pipelines`` (one page); ``visibility="all"`` adds pipelines shared with the
+    workspace by other workspaces, as ``tw launch`` asks."""
     return Call(
         "GET",
         "/pipelines",
-        params=_query(workspace_id, search=search, offset=offset, max=max),
+        params=_query(workspace_id, search=search, offset=offset, max=max, visibility=visibility),
     )
 
 

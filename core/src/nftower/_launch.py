@@ -4,17 +4,24 @@ relaunch / resume, and ``ensure_run`` (the one place that prevents duplicate lau
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
 from . import _endpoints as ep
 from ._exceptions import LaunchOutcomeUnknownError, TowerConfigError, TowerError
 from ._flows import Flow, FlowContext
-from ._launch_options import KNOWN_LAUNCH_FIELDS, LaunchOptions, dump_params, parse_params_text
-from ._lookups import attempt_number, collect, created_at, find_runs, get_pipeline, workspace_id
-from ._models import Label, Workflow
+from ._launch_options import LaunchOptions
+from ._launch_request import (
+    apply_options,
+    build_request,
+    copy_launch,
+    resolve_labels,
+    use_compute_env,
+)
+from ._lookups import attempt_number, created_at, find_runs, workspace_id
+from ._models import Workflow
 from ._resources import ComputeEnv, RunHandle
 from ._run_lease import Lease, holding_lease, launch_grace
 from ._runname import RELAUNCH_SUFFIX_ROOM, check_run_name
@@ -24,129 +31,7 @@ __all__ = ["LaunchOptions", "build_request", "ensure_run", "launch", "relaunch"]
 logger = logging.getLogger("nftower")
 T = TypeVar("T")
 
-#: Saved-launch fields not carried into a new launch.
-_NOT_COPIED = frozenset({"dateCreated", "runName"})
-
-# --- building the request ------------------------------------------------------------------------
-
-
-def _is_repository(pipeline: str | int) -> bool:
-    return isinstance(pipeline, str) and ("://" in pipeline or pipeline.startswith("git@"))
-
-
-def _copy_launch(saved: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        key: value
-        for key, value in saved.items()
-        if key in KNOWN_LAUNCH_FIELDS and key not in _NOT_COPIED and value is not None
-    }
-
-
-def _compute_env(ctx: FlowContext, ws: int | None, wanted: str | None) -> Flow[ComputeEnv]:
-    """The compute environment named or with id ``wanted``; the primary one when ``None``."""
-    data = yield ep.list_compute_envs(ws)
-    envs = [ComputeEnv.model_validate(e) for e in (data or {}).get("computeEnvs") or []]
-    if wanted is None:
-        chosen = [e for e in envs if e.primary]
-        what = "no primary compute environment; pass compute_env="
-    else:
-        chosen = [e for e in envs if e.id == wanted] or [e for e in envs if e.name == wanted]
-        what = f"no compute environment with id or name {wanted!r}"
-    if not chosen:
-        known = ", ".join(sorted(f"{e.name} ({e.id})" for e in envs)) or "none"
-        raise TowerConfigError(f"Workspace {ws or 'personal'} has {what} (available: {known})")
-    return chosen[0]
-
-
-def _label_ids(ctx: FlowContext, ws: int | None, opts: LaunchOptions) -> Flow[list[int]]:
-    ids = [label for label in opts.labels if isinstance(label, int)]
-    names = [label for label in opts.labels if isinstance(label, str)]
-    if not names:
-        return ids
-    existing = yield from collect(
-        lambda offset: ep.list_labels(ws, search=None, offset=offset),
-        "labels",
-        Label.model_validate,
-    )
-    by_key = {(lab.name, lab.value): lab.id for lab in existing if lab.id is not None}
-    missing: list[tuple[str, str | None]] = []
-    for text in names:
-        name, _, value = text.partition("=")
-        key = (name, value or None)
-        if key in by_key:
-            ids.append(by_key[key])  # type: ignore[arg-type]
-        else:
-            missing.append(key)
-    if missing and not opts.create_labels:
-        shown = ", ".join(n if v is None else f"{n}={v}" for n, v in missing)
-        raise TowerConfigError(
-            f"Label(s) not found in workspace {ws or 'personal'}: {shown}; "
-            "pass create_labels=True to create them"
-        )
-    for label_name, label_value in missing:
-        created = yield ep.create_label(ws, label_name, label_value)
-        ids.append(int((created or {})["id"]))
-    return ids
-
-
-def _apply(request: dict[str, Any], opts: LaunchOptions, label_ids: list[int]) -> dict[str, Any]:
-    if opts.params is not None:
-        base = {} if opts.params_mode == "replace" else parse_params_text(request.get("paramsText"))
-        request["paramsText"] = dump_params({**base, **opts.params})
-    overrides = {
-        "runName": opts.run_name,
-        "revision": opts.revision,
-        "workDir": opts.work_dir,
-        "configProfiles": opts.config_profiles,
-        "configText": opts.config_text,
-        "preRunScript": opts.pre_run_script,
-        "postRunScript": opts.post_run_script,
-        "pullLatest": opts.pull_latest,
-        "stubRun": opts.stub_run,
-        "labelIds": label_ids or None,
-        **opts.extra,
-    }
-    request.update((key, value) for key, value in overrides.items() if value is not None)
-    return {key: value for key, value in request.items() if value is not None}
-
-
-def build_request(
-    ctx: FlowContext, ws: int | None, pipeline: str | int, opts: LaunchOptions
-) -> Flow[tuple[dict[str, Any], int | None]]:
-    """The ``WorkflowLaunchRequest`` and its ``sourceWorkspaceId`` (shared pipelines)."""
-    source_ws: int | None = None
-    if _is_repository(pipeline):
-        env = yield from _compute_env(ctx, ws, opts.compute_env)
-        described = ComputeEnv.model_validate(
-            (yield ep.describe_compute_env(ws, env.id or "")) or {}
-        )
-        config = described.config or {}
-        request: dict[str, Any] = {
-            "pipeline": pipeline,
-            "computeEnvId": env.id,
-            "workDir": described.effective_work_dir or env.effective_work_dir,
-            "preRunScript": config.get("preRunScript"),
-            "postRunScript": config.get("postRunScript"),
-        }
-    else:
-        found = yield from get_pipeline(ctx, pipeline)
-        if found.workspace_id is not None and ws is not None and found.workspace_id != ws:
-            source_ws = found.workspace_id
-        data = yield ep.describe_pipeline_launch(
-            ws, found.pipeline_id or 0, source_workspace_id=source_ws
-        )
-        saved = (data or {}).get("launch") or {}
-        request = _copy_launch(saved)
-        saved_env = ComputeEnv.model_validate(saved.get("computeEnv") or {})
-        if opts.compute_env is not None or not saved_env.id:
-            env = yield from _compute_env(ctx, ws, opts.compute_env)
-        else:
-            env = saved_env
-        request["computeEnvId"] = env.id
-        if not request.get("workDir"):
-            request["workDir"] = env.effective_work_dir or saved_env.effective_work_dir
-    label_ids = yield from _label_ids(ctx, ws, opts)
-    return _apply(request, opts, label_ids), source_ws
+# --- submitting ----------------------------------------------------------------------------------
 
 
 def _submit(ws: int | None, request: dict[str, Any], source_ws: int | None = None) -> Flow[str]:
@@ -188,14 +73,20 @@ def relaunch(
 
     Returns the new workflow id and whether it resumes the old session.
     """
+    if resume and opts.work_dir is not None:
+        raise TowerConfigError(
+            "work_dir cannot be changed when resuming: a resumed run works in the resumeDir "
+            "of the run it resumes; pass resume=False to relaunch into another work directory"
+        )
     ws = yield from workspace_id(ctx)
     wf = Workflow.model_validate((yield ep.describe_workflow(ws, workflow_id)) or {})
     saved = ((yield ep.describe_workflow_launch(ws, workflow_id)) or {}).get("launch") or {}
-    request = _copy_launch(saved)
+    request = copy_launch(saved)
     env = ComputeEnv.model_validate(saved.get("computeEnv") or {})
     if opts.compute_env is not None or not env.id:
-        env = yield from _compute_env(ctx, ws, opts.compute_env)
-    request["computeEnvId"] = env.id
+        yield from use_compute_env(ctx, ws, request, opts.compute_env)
+    else:
+        request["computeEnvId"] = env.id
     if wf.launch_id:
         request["id"] = wf.launch_id
     resumed = False
@@ -217,8 +108,8 @@ def relaunch(
             )
         request.pop("sessionId", None)
         request["resume"] = False
-    label_ids = yield from _label_ids(ctx, ws, opts)
-    new_id = yield from _submit(ws, _apply(request, opts, label_ids))
+    label_ids = yield from resolve_labels(ctx, ws, opts)
+    new_id = yield from _submit(ws, apply_options(request, opts, label_ids))
     logger.info("%s run %s as %s", "Resumed" if resumed else "Relaunched", workflow_id, new_id)
     return new_id, resumed
 
@@ -281,6 +172,9 @@ def _ensure(
         new_opts = opts.with_run_name(new_name)
         action: Literal["resumed", "relaunched"] = "relaunched"
         if resume_failed:
+            if new_opts.work_dir is not None:
+                logger.info("Resuming in the resumeDir of run %s, not work_dir", newest.id)
+                new_opts = dataclasses.replace(new_opts, work_dir=None)
             outcome = yield from _or_find(
                 ctx, lease, new_name, relaunch(ctx, newest.id or "", resume=True, opts=new_opts)
             )

@@ -9,6 +9,7 @@ import datetime as dt
 import difflib
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,6 +244,10 @@ def _strings(name: str, value: Sequence[str] | str | None) -> list[str] | None:
     return [item.strip() for item in items]
 
 
+#: Seqera's rule for label names: 2 to 39 letters or digits, ``-`` / ``_`` only between them.
+LABEL_NAME_PATTERN = re.compile(r"^[A-Za-z\d](?:[A-Za-z\d]|[-_](?=[A-Za-z\d])){1,38}$")
+
+
 def _labels(value: Sequence[str | int] | str | None) -> list[str | int]:
     if value is None:
         return []
@@ -251,6 +256,15 @@ def _labels(value: Sequence[str | int] | str | None) -> list[str | int]:
         ok = (isinstance(item, str) and item.strip()) or (isinstance(item, int) and item > 0)
         if not ok or isinstance(item, bool):
             raise TowerConfigError(f"labels must be names or positive label ids, got {item!r}")
+        if isinstance(item, str):
+            name, _, label_value = item.strip().partition("=")
+            if not LABEL_NAME_PATTERN.match(name):
+                raise TowerConfigError(
+                    f"Invalid label name {name!r}: 2 to 39 letters or digits, separated by "
+                    "single '-' or '_' (not at the start or end)"
+                )
+            if "=" in item and not label_value.strip():
+                raise TowerConfigError(f"Resource label {item!r} has no value after '='")
     return [item.strip() if isinstance(item, str) else item for item in items]
 
 

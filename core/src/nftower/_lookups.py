@@ -20,6 +20,7 @@ Example (driving a flow by hand, as the tests do):
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -33,8 +34,10 @@ from ._resources import Pipeline, UserInfo, Workspace
 
 __all__ = [
     "attempt_number",
+    "close_matches",
     "collect",
     "created_at",
+    "find_pipeline",
     "find_runs",
     "get_pipeline",
     "iterate",
@@ -65,14 +68,21 @@ def workspace_id(ctx: FlowContext, /) -> Flow[int | None]:
             if (ws.org_name, ws.workspace_name) == wanted and ws.workspace_id is not None
         ]
         if not matches:
-            known = ", ".join(sorted(ws.full_name or "?" for ws in workspaces)) or "none"
-            raise TowerConfigError(
-                f"Workspace {'/'.join(wanted)!r} not found among this token's workspaces "
-                f"({known}); names are case-sensitive, or pass the numeric workspace id"
-            )
+            raise TowerConfigError(_unknown_workspace("/".join(wanted), workspaces))
         resolved = matches[0]
     ctx.resolved_workspace[:] = [resolved]
     return resolved
+
+
+def _unknown_workspace(wanted: str, workspaces: list[Workspace]) -> str:
+    names = sorted(ws.full_name for ws in workspaces if ws.full_name)
+    close = close_matches(wanted, names)
+    hint = f"close matches: {', '.join(close)}; " if close else ""
+    hint += f"all: {', '.join(names) or 'none'}"
+    return (
+        f"Workspace {wanted!r} not found among this token's workspaces ({hint}); names are "
+        "case-sensitive, or pass the numeric workspace id"
+    )
 
 
 def list_workspaces(ctx: FlowContext, /) -> Flow[list[Workspace]]:
@@ -153,28 +163,66 @@ def listing(
 
 
 def get_pipeline(ctx: FlowContext, /, name_or_id: str | int) -> Flow[Pipeline]:
-    """A launchpad pipeline by id or exact name; :class:`NotFoundError` if there is none."""
+    """A launchpad pipeline by id or exact name, including pipelines shared with the workspace
+    by other workspaces; :class:`NotFoundError` listing close names if there is none,
+    :class:`TowerConfigError` listing the ids if several have that name."""
     ws = yield from workspace_id(ctx)
     if isinstance(name_or_id, int) or str(name_or_id).strip().isdigit():
         data = yield ep.describe_pipeline(ws, int(name_or_id))
         return Pipeline.model_validate(data or {})
     name = str(name_or_id).strip()
-    found = yield from collect(
-        lambda offset: ep.list_pipelines(ws, search=name, offset=offset),
+    found = yield from find_pipeline(ctx, name)
+    if found is not None:
+        return found
+    every = yield from collect(
+        lambda offset: ep.list_pipelines(ws, search=None, offset=offset, visibility="all"),
         "pipelines",
         Pipeline.model_validate,
-        until=lambda p: p.name == name,
     )
-    for pipeline in found:
-        if pipeline.name == name:
-            return pipeline
-    similar = sorted({p.name for p in found if p.name})[:10]
-    hint = f" (similar: {', '.join(similar)})" if similar else ""
+    names = sorted({p.name for p in every if p.name})
+    close = close_matches(name, names)
+    hint = f"; close matches: {', '.join(close)}" if close else ""
     raise NotFoundError(
         f"No launchpad pipeline named exactly {name!r} in workspace {ws or 'personal'}{hint}",
         status_code=404,
         operation="GET /pipelines",
     )
+
+
+def find_pipeline(ctx: FlowContext, /, name: str) -> Flow[Pipeline | None]:
+    """The launchpad pipeline named exactly ``name`` (own or shared), ``None`` if there is none;
+    :class:`TowerConfigError` listing their ids when several have that name."""
+    ws = yield from workspace_id(ctx)
+    found = yield from collect(
+        lambda offset: ep.list_pipelines(ws, search=name, offset=offset, visibility="all"),
+        "pipelines",
+        Pipeline.model_validate,
+    )
+    exact = [p for p in found if p.name == name and not p.deleted]
+    if len(exact) > 1:
+        listed = ", ".join(
+            f"{p.pipeline_id} ({p.org_name}/{p.workspace_name})"
+            if p.workspace_name
+            else str(p.pipeline_id)
+            for p in exact
+        )
+        raise TowerConfigError(
+            f"{len(exact)} launchpad pipelines are named {name!r} in workspace "
+            f"{ws or 'personal'}: ids {listed}; pass the id of the one to launch"
+        )
+    return exact[0] if exact else None
+
+
+def close_matches(wanted: str, names: list[str], n: int = 5) -> list[str]:
+    """Names like ``wanted``: the same but for case, then :func:`difflib.get_close_matches`.
+
+    >>> close_matches("Hello", ["hello", "rnaseq", "hallo"])
+    ['hello', 'hallo']
+    """
+    same_case = [name for name in names if name.lower() == wanted.lower() and name != wanted]
+    folded = {name.lower(): name for name in names}
+    similar = difflib.get_close_matches(wanted.lower(), list(folded), n=n, cutoff=0.6)
+    return list(dict.fromkeys([*same_case, *(folded[s] for s in similar)]))[:n]
 
 
 def find_runs(ctx: FlowContext, run_name: str, *, attempts: bool) -> Flow[list[Workflow]]:

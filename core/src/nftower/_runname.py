@@ -1,8 +1,9 @@
 """Deterministic, valid Nextflow run names.
 
-Nextflow (and Tower) accept run names matching ``^[a-z](?:[a-z\\d]|[-_](?=[a-z\\d])){0,79}$``:
-lowercase, starting with a letter, at most 80 characters, ``-`` / ``_`` only between letters or
-digits.
+Nextflow (and Tower) accept run names matching ``^[a-z](?:[a-z\\d]|[-_](?=[a-z\\d])){0,79}$``
+ignoring case (Nextflow's ``CmdRun.RUN_NAME_PATTERN`` is ``CASE_INSENSITIVE``): starting with a
+letter, at most 80 characters, ``-`` / ``_`` only between letters or digits. ``Nightly-Run`` is
+valid.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ __all__ = [
     "short_run_name",
 ]
 
-RUN_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}$")
+RUN_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}$", re.IGNORECASE)
 MAX_RUN_NAME_LENGTH = 80
 #: Room kept by :func:`make_run_name` for the ``-rN`` suffix that ``ensure_run`` adds on relaunch.
 RELAUNCH_SUFFIX_ROOM = 6
@@ -32,13 +33,13 @@ def check_run_name(name: str, *, room: int = 0) -> str:
     """Return ``name`` if it is a valid run name (with ``room`` characters to spare), else raise.
 
     Example:
-        >>> check_run_name("nightly-2024-06-01")
-        'nightly-2024-06-01'
+        >>> check_run_name("nightly-2024-06-01"), check_run_name("Nightly-Run")
+        ('nightly-2024-06-01', 'Nightly-Run')
     """
     if not isinstance(name, str) or not RUN_NAME_PATTERN.match(name):
         raise TowerConfigError(
-            f"Invalid run name {name!r}: use lowercase letters, digits, '-' and '_' (not at the "
-            "start or end, not doubled), starting with a letter, at most 80 characters; "
+            f"Invalid run name {name!r}: use letters, digits, '-' and '_' (not at the start or "
+            "end, not doubled), starting with a letter, at most 80 characters; "
             "nftower.make_run_name() builds one from any parts"
         )
     if len(name) > MAX_RUN_NAME_LENGTH - room:

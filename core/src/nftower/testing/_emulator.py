@@ -183,6 +183,32 @@ class TowerEmulator:
         with self._state.world.lock:
             return self._state.world.raw(workflow_id)
 
+    # -- launchpad and compute environments ------------------------------------------
+    def add_pipeline(
+        self,
+        name: str,
+        repository: str,
+        *,
+        workspace_id: int | None = WORKSPACE_ID,
+        launch: dict[str, Any] | None = None,
+    ) -> int:
+        """Add a launchpad pipeline (default: to the seeded workspace) whose saved launch has
+        ``launch``'s fields (e.g. ``{"revision": "v1"}``); returns its id."""
+        with self._state.world.lock:
+            world = self._state.world
+            ctx = world.context(workspace_id)
+            return world.add_pipeline(name, repository, ctx, dict(launch or {})).id
+
+    def set_compute_env_status(self, name_or_id: str, status: str) -> None:
+        """Set a compute environment's status (``AVAILABLE``, ``INVALID``, ``ERRORED``, ...)."""
+        with self._state.world.lock:
+            envs = self._state.world.compute_envs.values()
+            found = [ce for ce in envs if name_or_id in (ce.id, ce.name)]
+            if not found:
+                raise KeyError(f"no compute environment {name_or_id!r}")
+            for ce in found:
+                ce.status = status
+
     # -- run files -------------------------------------------------------------------
     def mark_cli_run(self, workflow_id: str) -> None:
         """Make a run look launched from the Nextflow CLI: its file downloads answer 400."""

@@ -12,9 +12,11 @@ import yaml
 
 from ._errors import ApiError
 from ._runs import DEFAULT_DURATION, OUTCOMES
+from ._seed import is_short_form
 
-RUN_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}$")
-"""Nextflow's run name rule (lowercase letter first, ``-``/``_`` only between alphanumerics)."""
+RUN_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}$", re.IGNORECASE)
+"""Nextflow's run name rule (``CmdRun.RUN_NAME_PATTERN``, case-insensitive: a letter first,
+``-``/``_`` only between letters and digits, at most 80 characters)."""
 
 #: ``WorkflowLaunchRequest`` fields by JSON type (``labelIds``, integers, is checked on its own).
 LAUNCH_FIELD_TYPES: dict[str, str] = {
@@ -76,21 +78,23 @@ def read_launch_request(body: Any, problems: Problems) -> dict[str, Any]:
 
 
 def check_run_name(name: Any, problems: Problems) -> None:
-    """Nextflow run names: at most 80 characters, lowercase, see :data:`RUN_NAME_PATTERN`."""
+    """Nextflow run names: at most 80 characters, see :data:`RUN_NAME_PATTERN`."""
     if isinstance(name, str) and not RUN_NAME_PATTERN.match(name):
         problems.add(
             "invalid_run_name",
-            f"Invalid run name '{name}': it must start with a lowercase letter and contain "
-            "only lowercase letters, digits, '-' and '_' (at most 80 characters)",
+            f"Invalid run name '{name}': it must start with a letter and contain only "
+            "letters, digits, '-' and '_' (at most 80 characters)",
         )
 
 
 def check_repository(pipeline: Any, problems: Problems) -> None:
+    """A Git URL (``https://``, ``http://``, ``git@``) or GitHub's short form ``owner/repo``."""
     if not isinstance(pipeline, str) or not pipeline.strip():
         problems.add("missing_pipeline", "Missing pipeline repository")
-    elif "://" not in pipeline and not pipeline.startswith("git@"):
+    elif not ("://" in pipeline or pipeline.startswith("git@") or is_short_form(pipeline)):
         problems.add(
-            "invalid_pipeline", f"Invalid pipeline repository '{pipeline}': expected a Git URL"
+            "invalid_pipeline",
+            f"Invalid pipeline repository '{pipeline}': expected a Git URL or owner/repo",
         )
 
 

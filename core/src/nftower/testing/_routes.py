@@ -151,11 +151,12 @@ class TowerApi:
         size, offset = _page(request)
         search = (request.query_params.get("search") or "").lower()
         attributes = _attributes(request)
+        visibility = (request.query_params.get("visibility") or "private").lower()
         with self.world.lock:
             ctx = self._context(request)
             found = [
                 p
-                for p in self.world.pipelines_in(ctx)
+                for p in self.world.pipelines_in(ctx, visibility)
                 if search in p.name.lower() or search in p.repository.lower()
             ]
             page = found[offset : offset + size]
@@ -168,8 +169,12 @@ class TowerApi:
             return _ok({"pipeline": view.pipeline(self.world, item, _attributes(request))})
 
     async def pipeline_launch(self, request: Request) -> Response:
+        source = _int(request, "sourceWorkspaceId")
         with self.world.lock:
-            item = self.world.pipeline(self._context(request), request.path_params["pipelineId"])
+            ctx = self._context(request)
+            item = self.world.pipeline(
+                ctx, request.path_params["pipelineId"], source, launching=True
+            )
             saved = self.world.launches[item.launch_id]
             return _ok({"launch": view.saved_launch(self.world, saved)})
 
@@ -215,7 +220,8 @@ class TowerApi:
     # -- runs ------------------------------------------------------------------------------
     async def launch(self, request: Request) -> Response:
         with self.world.lock:
-            run = self.world.launch(self._context(request), _json(request))
+            ctx = self._context(request)
+            run = self.world.launch(ctx, _json(request), _int(request, "sourceWorkspaceId"))
         request.scope.setdefault("state", {})["workflow_id"] = run.id
         return _ok({"workflowId": run.id})
 
@@ -244,6 +250,7 @@ class TowerApi:
                     state.status,
                     run.submitted,
                     self.world.label_names(run),
+                    manifest_name=run.project_name,
                 )
                 if query.matches(facts):
                     matches.append((run, state))

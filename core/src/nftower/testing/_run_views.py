@@ -7,6 +7,7 @@ from typing import Any
 
 from ._errors import iso
 from ._runs import NEXTFLOW_VERSION, Run, RunState, TaskState
+from ._seed import reported_work_dir
 from ._views import context_names, label, launch_fields
 from ._world import World
 
@@ -25,7 +26,7 @@ def workflow_launch(world: World, run: Run, state: RunState) -> dict[str, Any]:
     data["resume"] = run.resumed
     if state.start is not None:
         data["resumeCommitId"] = run.commit_id
-        data["resumeDir"] = run.launch.get("workDir")
+        data["resumeDir"] = reported_work_dir(run.launch.get("workDir"), run.user_name)
     return data
 
 
@@ -199,8 +200,8 @@ def workflow(
         "revision": run.revision or None,
         "commitId": run.commit_id if state.start is not None else None,
         "scriptName": "main.nf",
-        "workDir": launch.get("workDir"),
-        "launchDir": launch.get("workDir"),
+        "workDir": reported_work_dir(launch.get("workDir"), run.user_name),
+        "launchDir": reported_work_dir(launch.get("workDir"), run.user_name),
         "commandLine": command,
         "profile": ",".join(launch.get("configProfiles") or []) or None,
         "container": "quay.io/nextflow/bash",

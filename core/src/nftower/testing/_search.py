@@ -1,4 +1,6 @@
-"""The ``search`` query of ``GET /workflow``: free text plus ``key:value`` tokens (ANDed)."""
+"""The ``search`` query of ``GET /workflow``, as Tower reads it: ``key:value`` tokens match
+exactly, and the rest, joined into one string, is a single partial match over the run name,
+project name, session id and manifest name; all ANDed."""
 
 from __future__ import annotations
 
@@ -37,52 +39,56 @@ class RunFacts:
     status: str
     submitted: float
     labels: Iterable[str] = ()
+    manifest_name: str = ""
 
 
 @dataclass
 class WorkflowQuery:
     """A parsed search string.
 
-    >>> q = WorkflowQuery.parse("hello status:failed runName:nightly-*")
+    >>> q = WorkflowQuery.parse("nf-core status:failed rnaseq runName:nightly")
     >>> q.text, q.filters
-    (['hello'], [('status', 'failed'), ('runName', 'nightly-*')])
+    ('nf-core rnaseq', [('status', 'failed'), ('runName', 'nightly')])
     """
 
-    text: list[str] = field(default_factory=list)
+    text: str = ""
     filters: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def parse(cls, search: str | None) -> WorkflowQuery:
         query = cls()
+        free: list[str] = []
         for match in _TOKEN.finditer(search or ""):
             key, value = match.group("key"), match.group("value").strip('"')
             canonical = KEYS.get(key.lower()) if key else None
             if canonical is None:
-                query.text.append(match.group(0).strip('"'))
+                free.append(match.group(0).strip('"'))
             else:
                 if canonical in ("after", "before"):
                     _parse_date(value, canonical)
                 query.filters.append((canonical, value))
+        query.text = " ".join(free)
         return query
 
     def matches(self, run: RunFacts) -> bool:
-        return all(_text_matches(term, run) for term in self.text) and all(
+        return (not self.text or _text_matches(self.text, run)) and all(
             _filter_matches(key, value, run) for key, value in self.filters
         )
 
 
-def _like(pattern: str, value: str, *, partial: bool) -> bool:
-    pattern, value = pattern.lower(), value.lower()
-    if partial and not pattern.startswith("*"):
-        pattern = "*" + pattern
-    if partial and not pattern.endswith("*"):
-        pattern += "*"
-    return fnmatchcase(value, pattern.replace("[", "[[]"))
+def _partial(text: str, value: str) -> bool:
+    """``*text*`` (``*`` in ``text`` is a wildcard too), ignoring case."""
+    pattern = f"*{text.lower().strip('*')}*".replace("[", "[[]")
+    return fnmatchcase(value.lower(), pattern)
 
 
-def _text_matches(term: str, run: RunFacts) -> bool:
-    fields = (run.project_name, run.run_name, run.session_id)
-    return any(_like(term, value, partial=True) for value in fields)
+def _exact(wanted: str, value: str) -> bool:
+    return wanted.lower() == value.lower()
+
+
+def _text_matches(text: str, run: RunFacts) -> bool:
+    fields = (run.run_name, run.project_name, run.session_id, run.manifest_name)
+    return any(_partial(text, value) for value in fields if value)
 
 
 def _parse_date(value: str, key: str) -> date:
@@ -100,7 +106,7 @@ def _filter_matches(key: str, value: str, run: RunFacts) -> bool:
         bound = _parse_date(value, key)
         return day >= bound if key == "after" else day <= bound
     if key == "label":
-        return any(_like(value, name, partial=False) for name in run.labels)
+        return any(_exact(value, name) for name in run.labels)
     if key == "is":
         return False  # starring is not emulated: no run is starred
     attribute = {
@@ -110,4 +116,4 @@ def _filter_matches(key: str, value: str, run: RunFacts) -> bool:
         "projectName": run.project_name,
         "userName": run.user_name,
     }[key]
-    return _like(value, attribute, partial=False)
+    return _exact(value, attribute)

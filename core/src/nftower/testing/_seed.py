@@ -3,6 +3,7 @@ launchpad pipelines and saved launches) and the seeded demo world."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,7 @@ class Pipeline:
 
 HELLO_REPOSITORY = "https://github.com/nextflow-io/hello"
 RNASEQ_REPOSITORY = "https://github.com/nf-core/rnaseq"
+VIRALRECON_REPOSITORY = "https://github.com/nf-core/viralrecon"
 
 _RNASEQ = "NFCORE_RNASEQ:RNASEQ"
 TASK_PLANS: dict[str, list[TaskSpec]] = {
@@ -105,23 +107,71 @@ TASK_PLANS: dict[str, list[TaskSpec]] = {
 GENERIC_PLAN = [TaskSpec("PREPARE"), TaskSpec("ANALYSE", "sample_1"), TaskSpec("REPORT")]
 
 
+_SHORT_FORM = re.compile(r"^[A-Za-z\d][\w.-]*/[\w.-]+$")
+"""Nextflow's short form of a GitHub project: ``owner/repo``."""
+
+
+def is_short_form(pipeline: str) -> bool:
+    """``nextflow-io/hello`` (a GitHub ``owner/repo``), as Nextflow and Tower accept it.
+
+    >>> is_short_form("nextflow-io/hello"), is_short_form("https://github.com/nextflow-io/hello")
+    (True, False)
+    """
+    return bool(_SHORT_FORM.match(pipeline)) and not pipeline.endswith((".", "/"))
+
+
+def repository_url(pipeline: str) -> str:
+    """The repository a pipeline string names: the short form is a GitHub project.
+
+    >>> repository_url("nextflow-io/hello")
+    'https://github.com/nextflow-io/hello'
+    >>> repository_url("https://gitlab.com/acme/tools/align.git")
+    'https://gitlab.com/acme/tools/align.git'
+    """
+    text = pipeline.strip()
+    return f"https://github.com/{text.removesuffix('.git')}" if is_short_form(text) else text
+
+
+def reported_work_dir(work_dir: str | None, user_name: str) -> str | None:
+    """The work directory Nextflow reports for a launch's ``workDir`` (a run's ``workDir`` and
+    its launch's ``resumeDir``): ``$USER`` / ``${USER}`` and a leading ``~`` expanded, as on an
+    HPC compute environment, and no trailing slash.
+
+    >>> reported_work_dir("/scratch/$USER/work/", "ada")
+    '/scratch/ada/work'
+    >>> reported_work_dir("~/work", "ada"), reported_work_dir("s3://bucket/work", "ada")
+    ('/home/ada/work', 's3://bucket/work')
+    """
+    if not work_dir:
+        return work_dir
+    text = work_dir.replace("${USER}", user_name).replace("$USER", user_name)
+    if text == "~" or text.startswith("~/"):
+        text = f"/home/{user_name}{text[1:]}"
+    return text.rstrip("/") or "/"
+
+
 def task_plan(repository: str) -> list[TaskSpec]:
     """The tasks a run of ``repository`` goes through."""
-    return list(TASK_PLANS.get(repository.rstrip("/").removesuffix(".git"), GENERIC_PLAN))
+    key = repository_url(repository).rstrip("/").removesuffix(".git")
+    return list(TASK_PLANS.get(key, GENERIC_PLAN))
 
 
 def project_name(repository: str) -> str:
-    """``https://github.com/nf-core/rnaseq`` -> ``nf-core/rnaseq``.
+    """Nextflow's project name: the repository path without host and ``.git``.
 
     >>> project_name("https://github.com/nf-core/rnaseq.git")
     'nf-core/rnaseq'
+    >>> project_name("nextflow-io/hello"), project_name("git@bitbucket.org:acme/tools.git")
+    ('nextflow-io/hello', 'acme/tools')
+    >>> project_name("https://gitlab.com/acme/genomics/align")
+    'acme/genomics/align'
     """
-    path = repository.rstrip("/").removesuffix(".git")
+    path = repository_url(repository).rstrip("/").removesuffix(".git")
     if path.startswith("git@"):
         path = path.split(":", 1)[-1]
-    else:
+    elif "://" in path:
         path = path.split("://", 1)[-1].split("/", 1)[-1]
-    return "/".join(path.split("/")[-2:])
+    return path
 
 
 @dataclass
@@ -184,7 +234,14 @@ def demo_world() -> SeedData:
     )
     data.compute_envs += [
         demo_ce,
-        ComputeEnv("7HsWk1PvQe3RtY6uIo9PaS", "demo-ce-spot", WORKSPACE_ID, "s3://demo-bucket/spot"),
+        ComputeEnv(
+            "7HsWk1PvQe3RtY6uIo9PaS",
+            "demo-ce-spot",
+            WORKSPACE_ID,
+            "s3://demo-bucket/spot",
+            pre_run_script="export NXF_OPTS='-Xms512m'",
+            post_run_script="echo 'spot run done'",
+        ),
         ComputeEnv(
             "2DfGh4JkL6zXcV8bNm1QwE", "sandbox-ce", SANDBOX_ID, "s3://sandbox-bucket/work", True
         ),
@@ -229,5 +286,15 @@ def demo_world() -> SeedData:
         repository=HELLO_REPOSITORY,
         ce=data.compute_envs[3],
         revision="master",
+    )
+    _saved_pipeline(
+        data,
+        pipeline_id=211144565412004,
+        launch_id="8XvB3nM5qR7tY9uI1oP2aS",
+        name="viralrecon",
+        description="Viral assembly and variant calling (nf-core), shared by the sandbox",
+        repository=VIRALRECON_REPOSITORY,
+        ce=data.compute_envs[2],
+        revision="2.6.0",
     )
     return data

@@ -15,7 +15,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import ApiError, bad_request, forbidden, not_found, random_id
+from ._errors import bad_request, forbidden, not_found, random_id
+from ._labels import get_or_create
 from ._launch import (
     Problems,
     check_repository,
@@ -39,13 +40,14 @@ from ._seed import (
     Workspace,
     demo_world,
     project_name,
+    reported_work_dir,
+    repository_url,
     task_plan,
 )
 
 Context = int | None
 """A workspace id, or ``None`` for the user's personal context."""
 
-_LABEL_NAME = re.compile(r"^[A-Za-z\d](?:[A-Za-z\d]|[-_](?=[A-Za-z\d])){0,38}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -88,10 +90,28 @@ class World:
             key=lambda label: (label.name, label.value or ""),
         )
 
-    def pipelines_in(self, ctx: Context) -> list[Pipeline]:
-        return sorted(
-            (p for p in self.pipelines.values() if p.workspace_id == ctx), key=lambda p: p.name
-        )
+    def pipelines_in(self, ctx: Context, visibility: str = "private") -> list[Pipeline]:
+        """The launchpad of ``ctx``: its own pipelines (``private``), those shared with it by
+        other workspaces (``shared``), or both (``all``)."""
+        sources = {"private": {ctx}, "shared": self.sharing_with(ctx)}.get(visibility)
+        if visibility == "all":
+            sources = {ctx, *self.sharing_with(ctx)}
+        if sources is None:
+            raise bad_request(f"Invalid visibility '{visibility}': expected private, shared or all")
+        found = (p for p in self.pipelines.values() if p.workspace_id in sources)
+        return sorted(found, key=lambda p: (p.name, p.id))
+
+    def sharing_with(self, ctx: Context) -> set[int | None]:
+        """Workspaces whose pipelines ``ctx`` sees as shared: the other workspaces of its
+        organization whose visibility is SHARED (a personal context sees none)."""
+        if ctx is None:
+            return set()
+        org = self.workspaces[ctx].org_id
+        return {
+            w.id
+            for w in self.workspaces.values()
+            if w.org_id == org and w.id != ctx and w.visibility == "SHARED"
+        }
 
     def compute_env(self, ctx: Context, ce_id: str) -> ComputeEnv:
         ce = self.compute_envs.get(ce_id)
@@ -101,13 +121,26 @@ class World:
             raise forbidden()
         return ce
 
-    def pipeline(self, ctx: Context, pipeline_id: int) -> Pipeline:
+    def pipeline(
+        self, ctx: Context, pipeline_id: int, source: int | None = None, *, launching: bool = False
+    ) -> Pipeline:
+        """A pipeline of ``ctx``, or one shared with it; reading a shared pipeline's launch
+        (``launching``) needs its workspace as ``sourceWorkspaceId``, as tw sends it."""
         pipeline = self.pipelines.get(pipeline_id)
         if pipeline is None:
             raise not_found(f"Pipeline {pipeline_id} not found")
-        if pipeline.workspace_id != ctx:
-            raise forbidden()
-        return pipeline
+        self.source_workspace(ctx, source)
+        if pipeline.workspace_id == ctx and source is None:
+            return pipeline
+        shared = pipeline.workspace_id in self.sharing_with(ctx)
+        if shared and (source == pipeline.workspace_id or (source is None and not launching)):
+            return pipeline
+        raise forbidden()
+
+    def source_workspace(self, ctx: Context, source: int | None) -> None:
+        """A ``sourceWorkspaceId`` must be a workspace that shares its pipelines with ``ctx``."""
+        if source is not None and source not in self.sharing_with(ctx):
+            raise forbidden(f"Workspace {source} does not share its pipelines with this workspace")
 
     def run(self, ctx: Context, workflow_id: str) -> Run:
         run = self.runs.get(workflow_id)
@@ -132,9 +165,27 @@ class World:
                     names.append(label.name)
         return names
 
+    def add_pipeline(
+        self, name: str, repository: str, ctx: Context, launch: dict[str, Any]
+    ) -> Pipeline:
+        """Add a launchpad pipeline to ``ctx``: its saved launch uses the primary compute
+        environment, with ``launch``'s fields over it. Two may have the same name."""
+        ce = next((c for c in self.compute_envs_in(ctx) if c.primary), None)
+        if ce is None:
+            raise bad_request("Missing compute environment: the workspace has no primary one")
+        fields = {"pipeline": repository, "computeEnvId": ce.id, "workDir": ce.work_dir, **launch}
+        pipeline_id = max([*self.pipelines, 211144565412000]) + 1
+        saved = SavedLaunch(random_id(22), ctx, fields, pipeline_id)
+        self.launches[saved.id] = saved
+        pipeline = Pipeline(pipeline_id, name, "", repository, ctx, saved.id)
+        self.pipelines[pipeline.id] = pipeline
+        return pipeline
+
     # -- launching -----------------------------------------------------------------------
-    def launch(self, ctx: Context, body: Any) -> Run:
-        """Validate a ``SubmitWorkflowLaunchRequest`` and create the run (400 on bad input)."""
+    def launch(self, ctx: Context, body: Any, source: int | None = None) -> Run:
+        """Validate a ``SubmitWorkflowLaunchRequest`` and create the run (400 on bad input);
+        ``source`` is the ``sourceWorkspaceId`` of a pipeline shared from another workspace."""
+        self.source_workspace(ctx, source)
         now = self.clock()
         problems = Problems()
         req = read_launch_request(body, problems)
@@ -148,12 +199,12 @@ class World:
             if label is None or label.workspace_id != ctx:
                 problems.add("invalid_label", f"Label {label_id} not found")
         base = self.launches.get(req["id"]) if isinstance(req.get("id"), str) else None
-        if "id" in req and (base is None or base.workspace_id != ctx):
+        if "id" in req and (base is None or base.workspace_id not in (ctx, source)):
             problems.add("invalid_launch", f"Launch '{req['id']}' not found")
         cached = self._resume_cache(ctx, req, problems, now)
         problems.raise_if_any()
         assert ce is not None
-        repository = str(req["pipeline"]).strip()
+        repository = repository_url(str(req["pipeline"]))
         revision = str(req.get("revision") or "")
         session = str(req["sessionId"]) if req.get("resume") else str(uuid.uuid4())
         fields = dict(req)
@@ -227,6 +278,14 @@ class World:
         if previous is None:
             problems.add("invalid_session", f"Cannot resume: unknown session ID '{session}'")
             return 0
+        resume_dir = reported_work_dir(previous.launch.get("workDir"), previous.user_name)
+        work_dir = req.get("workDir")
+        if work_dir is not None and work_dir != resume_dir:
+            problems.add(
+                "invalid_work_dir",
+                f"Cannot resume workflow '{previous.id}' in workDir '{work_dir}': a resumed run "
+                f"works in the resumeDir of the run it resumes, '{resume_dir}'",
+            )
         state = previous.state(now)
         if state.start is None:
             problems.add(
@@ -289,34 +348,16 @@ class World:
             run.label_ids = list(dict.fromkeys([*run.label_ids, *label_ids]))
 
     def create_label(self, ctx: Context, body: Any) -> Label:
-        """``POST /labels``."""
-        if not isinstance(body, dict):
-            raise bad_request("Missing request body")
-        name, value = body.get("name"), body.get("value")
-        resource = bool(body.get("resource", False))
-        if not isinstance(name, str) or not _LABEL_NAME.match(name):
-            raise bad_request(
-                f"Invalid label name {name!r}: 1-39 letters, digits, '-' or '_', starting and "
-                "ending with a letter or digit"
+        """``POST /labels``: get-or-create (an existing name answers with that label)."""
+
+        def make(name: str, value: str | None, resource: bool, is_default: bool) -> Label:
+            label = Label(
+                next(self._label_ids), name, value, resource, ctx, is_default, self.clock()
             )
-        if resource and (not isinstance(value, str) or not _LABEL_NAME.match(value)):
-            raise bad_request(f"Invalid value {value!r} for resource label '{name}'")
-        if not resource and value is not None:
-            raise bad_request("Only resource labels have a value")
-        for label in self.labels_in(ctx):
-            if label.name == name and label.value == value:
-                raise ApiError(400, f"Label '{name}' already exists")
-        label = Label(
-            next(self._label_ids),
-            name,
-            value if resource else None,
-            resource,
-            ctx,
-            bool(body.get("isDefault", False)),
-            self.clock(),
-        )
-        self.labels[label.id] = label
-        return label
+            self.labels[label.id] = label
+            return label
+
+        return get_or_create(self.labels_in(ctx), body, make)
 
     # -- inspection ----------------------------------------------------------------------
     def raw(self, workflow_id: str) -> dict[str, Any]:
