@@ -1,6 +1,6 @@
 # nftower developer commands. Two of them are all a newcomer needs:
 #   make demo   runs the nightly examples end to end against the embedded Tower emulator
-#   make test   lint, type checks and every test suite
+#   make test   lint, type checks, the dependency audit and every test suite
 # Both install everything themselves (uv is bootstrapped with pip when missing).
 
 SHELL := /bin/bash
@@ -15,7 +15,7 @@ CORE_PY := $(VENVS)/core/bin/python
 AIRFLOW_PY := $(VENVS)/airflow/bin/python
 PREFECT_PY := $(VENVS)/prefect/bin/python
 
-.PHONY: help bootstrap envs lint typecheck test test-core test-airflow test-prefect test-e2e screenshots demo demo-core demo-airflow demo-prefect bench emulator dtos clean
+.PHONY: help bootstrap envs lint typecheck audit test test-core test-airflow test-prefect test-e2e screenshots demo demo-core demo-airflow demo-prefect bench emulator dtos clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -37,6 +37,9 @@ typecheck: envs ## mypy, each package in its own environment
 	$(VENVS)/airflow/bin/mypy airflow_provider/src
 	$(VENVS)/prefect/bin/mypy prefect_collection/src
 
+audit: envs ## known vulnerabilities in uv.lock, offline (security/advisories.json)
+	$(CORE_PY) security/audit.py
+
 test-core: envs
 	$(CORE_PY) -m pytest tests/core
 
@@ -53,7 +56,7 @@ screenshots: envs ## re-take the browser tests' screenshots into docs/assets/scr
 	NFTOWER_SCREENSHOTS=$(CURDIR)/docs/assets/screenshots $(PREFECT_PY) -m pytest tests/prefect/test_browser.py
 	NFTOWER_SCREENSHOTS=$(CURDIR)/docs/assets/screenshots $(CORE_PY) -m pytest tests/core/test_emulator_run_page.py -k browser
 
-test: lint typecheck test-core test-airflow test-prefect test-e2e ## everything CI runs
+test: lint typecheck audit test-core test-airflow test-prefect test-e2e ## everything CI runs
 
 demo-core: envs
 	$(CORE_PY) examples/core/nightly_launch.py
