@@ -26,6 +26,11 @@ def _use(monkeypatch: pytest.MonkeyPatch, conn_id: str = "tower_default", **fiel
         ("http://127.0.0.1:8800", "", None, "http://127.0.0.1:8800"),
         ("https://tower.example.org", "api", None, "https://tower.example.org/api"),
         ("tower.example.org", None, 8443, "https://tower.example.org:8443"),
+        # a port saved so that Airflow's Test button works changes nothing
+        ("https://api.cloud.seqera.io", None, 443, "https://api.cloud.seqera.io"),
+        ("http://127.0.0.1:8800", None, 443, "http://127.0.0.1:8800"),
+        ("https://tower.example.org/api", None, 8443, "https://tower.example.org:8443/api"),
+        ("http://tower.internal/api", None, 80, "http://tower.internal/api"),
     ],
 )
 def test_api_url_layouts(

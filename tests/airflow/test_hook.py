@@ -35,6 +35,21 @@ def test_test_connection_bad_token(tower_conn: Any, monkeypatch: pytest.MonkeyPa
     assert "Operation not allowed" in message  # Tower's 403, without an Error ID
     assert "Error ID" not in message
     assert "bad-token-123456" not in message
+    # the user set a connection, not tw's variables: the message says where to look
+    assert "connection 'tower_default' fields Password and API URL" in message
+    assert "TOWER_ACCESS_TOKEN" not in message
+    assert "TOWER_API_ENDPOINT" not in message
+
+
+def test_a_malformed_token_names_the_connection_field(
+    tower_conn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = {"conn_type": "tower", "host": tower_conn.url, "password": "two words-1234567890"}
+    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", json.dumps(conn))
+    ok, message = TowerHook().test_connection()
+    assert not ok
+    assert message.startswith("Connection 'tower_default' field Password: ")
+    assert "two words" not in message
 
 
 def test_sync_client_uses_the_connection(tower_conn: Any) -> None:

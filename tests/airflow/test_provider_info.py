@@ -56,6 +56,12 @@ def test_connection_type_metadata() -> None:
     behaviour = conn["ui-field-behaviour"]
     assert "login" in behaviour["hidden-fields"]
     assert behaviour["relabeling"]["password"] == "Access token"
+    # Airflow 3.3's Test button needs a saved port (it sends 0 for none): the field is shown
+    assert "port" not in behaviour["hidden-fields"]
+    assert behaviour["placeholders"]["port"] == "443"
+    # empty extra fields are not saved as null
+    for field in conn["conn-fields"].values():
+        assert field["schema"] == {"type": "string"}
 
 
 def test_hook_class_attributes_match_connection_type() -> None:
@@ -72,7 +78,7 @@ def test_providers_manager_registers_everything() -> None:
     manager = ProvidersManager()
     assert "airflow-provider-nftower" in manager.providers
     assert "nftower_airflow.links.TowerRunLink" in manager.extra_links_class_names
-    assert manager.field_behaviours["tower"]["hidden_fields"] == ["login", "port"]
+    assert manager.field_behaviours["tower"]["hidden_fields"] == ["login"]
     assert "extra__tower__workspace" in manager.connection_form_widgets
     assert manager.field_behaviours["tower"]["relabeling"]["host"] == "API URL"
 

@@ -226,3 +226,40 @@ def test_every_status_maps_to_its_error_and_reads_well(
         assert "endpoint is not available" in text
     for shown in (text, repr(error), str(error.__dict__)):
         assert token not in shown
+
+
+def _nftower_frames(error: BaseException) -> list[str]:
+    import traceback
+    from pathlib import Path
+
+    import nftower
+
+    package = str(Path(nftower.__file__).parent)
+    frames = traceback.extract_tb(error.__traceback__)
+    return [f"{f.filename}:{f.name}" for f in frames if f.filename.startswith(package)]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_api_errors_are_raised_from_the_public_call(tower_emulator: Any, kind: str) -> None:
+    """The user's traceback ends at the method they called, not 16 frames inside nftower."""
+    import asyncio
+
+    from nftower import AsyncTowerClient, NotFoundError, TowerClient
+
+    args = (tower_emulator.url, tower_emulator.token, tower_emulator.workspace_id)
+
+    def sync_call() -> None:
+        with TowerClient(*args) as client:
+            client.get_workflow("missing12345")
+
+    async def async_call() -> None:
+        async with AsyncTowerClient(*args) as client:
+            await client.get_workflow("missing12345")
+
+    call = sync_call if kind == "sync" else lambda: asyncio.run(async_call())
+    with pytest.raises(NotFoundError) as caught:
+        call()
+    assert len(_nftower_frames(caught.value)) == 1, _nftower_frames(caught.value)
+    with pytest.raises(NotFoundError) as listed, TowerClient(*args) as client:
+        list(client.list_tasks("missing12345"))
+    assert len(_nftower_frames(listed.value)) == 1

@@ -21,6 +21,7 @@ _EXTRA_FIELDS = {
 }
 _NUMERIC = {"timeout": float, "rate_limit_window": float, "max_retries": int, "rate_limit": int}
 _TOKEN_EXTRAS = ("token", "access_token")
+_DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 class _ConnectionLike(Protocol):
@@ -44,28 +45,66 @@ class ConnectionSettings:
             values["workspace"] = workspace
         return values
 
+    def settings_hint(self, conn_id: str) -> str:
+        """What to check when Tower refuses the token: the connection's fields that set the
+        token, the workspace and the API URL, and the variables the others fall back to.
+
+        Example:
+            >>> ConnectionSettings({"token": "t", "api_url": "u"}, True).settings_hint("tower")
+            "connection 'tower' fields Password and API URL, and TOWER_WORKSPACE_ID"
+        """
+        labels = {
+            "token": ("Password" if self.token_from_password else "Extra 'token'"),
+            "workspace": "Workspace",
+            "api_url": "API URL",
+        }
+        fallback = {
+            "token": "TOWER_ACCESS_TOKEN",
+            "workspace": "TOWER_WORKSPACE_ID",
+            "api_url": "TOWER_API_ENDPOINT",
+        }
+        fields = [labels[key] for key in labels if key in self.values]
+        others = [fallback[key] for key in fallback if key not in self.values]
+        field_word = "field" if len(fields) == 1 else "fields"
+        parts = [f"connection {conn_id!r} {field_word} {_and(fields)}"] if fields else []
+        if others:
+            parts.append(_and(others))
+        return ", and ".join(parts) if fields and others else "".join(parts)
+
     def __repr__(self) -> str:  # never show the token
         shown = {k: v for k, v in self.values.items() if k != "token"}
         return f"ConnectionSettings({shown!r}, token_from_password={self.token_from_password})"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def api_url_from_connection(host: str | None, schema: str | None, port: int | None) -> str | None:
     """The API URL a connection points at, or None (then ``TOWER_API_ENDPOINT`` or Seqera Cloud).
 
     ``host`` may be a full URL (``https://tower.example.org/api``); a bare host name takes
-    ``https://``, the optional port and, as in py-orca's layout, ``schema`` as the path.
+    ``https://``, the optional port and, as in py-orca's layout, ``schema`` as the path. A port
+    given with a full URL is added when the URL has none and it is not the scheme's default
+    (443 for https, 80 for http), so ``443`` (entered so that Airflow's "Test" works, see
+    docs/airflow.md) changes nothing.
 
     Example:
         >>> api_url_from_connection("tower.example.org", "api", None)
         'https://tower.example.org/api'
         >>> api_url_from_connection("http://127.0.0.1:8800", "", None)
         'http://127.0.0.1:8800'
+        >>> api_url_from_connection("https://api.cloud.seqera.io", None, 443)
+        'https://api.cloud.seqera.io'
     """
     host = (host or "").strip()
     if not host:
         return None
     if "://" in host:
         url = host.rstrip("/")
+        parts = urlsplit(url)
+        if port and parts.port is None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+            url = parts._replace(netloc=f"{parts.netloc}:{port}").geturl()
         if schema and not urlsplit(url).path.strip("/"):
             url = f"{url}/{schema.strip('/')}"
         return url

@@ -61,7 +61,7 @@ def get_provider_info() -> dict[str, Any]:
                             "Numeric workspace id or 'organization/workspace'. "
                             "Empty = the personal workspace."
                         ),
-                        "schema": {"type": ["string", "null"]},
+                        "schema": {"type": "string"},
                     },
                     "rate_limit_backend": {
                         "label": "Rate limit backend",
@@ -71,19 +71,24 @@ def get_provider_info() -> dict[str, Any]:
                             "redis://host:port/db (many hosts). Empty = the host-wide default, "
                             "file:// (a locked file in the user's cache directory)."
                         ),
-                        "schema": {"type": ["string", "null"]},
+                        "schema": {"type": "string"},
                     },
                 },
                 "ui-field-behaviour": {
-                    "hidden-fields": ["login", "port"],
+                    # Port stays: Airflow 3.3's "Test" button sends port 0 for a connection
+                    # without one and its API refuses that as another destination; a saved
+                    # port (443) passes. See docs/airflow.md.
+                    "hidden-fields": ["login"],
                     "relabeling": {
                         "host": "API URL",
                         "schema": "API path (optional)",
+                        "port": "Port (443 lets Airflow's Test button work)",
                         "password": "Access token",
                     },
                     "placeholders": {
                         "host": "https://api.cloud.seqera.io",
                         "schema": "only when host is a bare host name, e.g. api",
+                        "port": "443",
                         "password": "Tower / Seqera Platform access token",
                         "workspace": "my-org/my-workspace or 1234567890",
                         "rate_limit_backend": "sqlite:///tmp/nftower-ratelimit.db",

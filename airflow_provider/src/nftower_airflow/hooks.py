@@ -60,12 +60,22 @@ class TowerHook(BaseHook):
     # -- configuration -------------------------------------------------------------------------
 
     def _build_config(self, settings: ConnectionSettings) -> TowerConfig:
-        from nftower import TowerConfig
+        """The configuration; its errors, and Tower's refusal of the token, name this
+        connection and its fields (not ``TOWER_*`` variables it does not use)."""
+        from nftower import TowerConfig, TowerConfigError
 
         overrides = settings.overrides(workspace=self.workspace)
         overrides.setdefault("user_agent", user_agent())
+        overrides.setdefault("settings_hint", settings.settings_hint(self.tower_conn_id))
         overrides.update(self.client_options)
-        return TowerConfig.from_env(**overrides)
+        try:
+            return TowerConfig.from_env(**overrides)
+        except TowerConfigError as err:
+            where = f"Connection {self.tower_conn_id!r}"
+            if "token" in settings.values and "token" in str(err).lower():
+                field = "Password" if settings.token_from_password else "Extra 'token'"
+                where = f"{where} field {field}"
+            raise TowerConfigError(f"{where}: {err}") from None
 
     @cached_property
     def config(self) -> TowerConfig:

@@ -25,6 +25,19 @@ AUTH_HINT = (
 )
 
 
+def _auth_hint(settings: str) -> str:
+    """The access-denied hint naming where the settings come from (``settings_hint``).
+
+    Example:
+        >>> _auth_hint("connection 'tower_default' fields Password, Workspace and API URL")
+        "the access token is invalid or expired, or this endpoint is not available for this token / workspace (check connection 'tower_default' fields Password, Workspace and API URL)"
+    """  # noqa: E501
+    return (
+        "the access token is invalid or expired, or this endpoint is not available for this "
+        f"token / workspace (check {settings})"
+    )
+
+
 def parse_error_id(message: str | None) -> tuple[str, str | None]:
     """Split ``"... - Error ID: <id>"`` into ``(message without the id, id)``.
 
@@ -58,6 +71,7 @@ def api_error(
     server_message: str | None,
     *,
     retry_after: float | None = None,
+    settings_hint: str | None = None,
 ) -> TowerAPIError:
     """Build the most specific :class:`TowerAPIError` for an HTTP error status.
 
@@ -76,7 +90,8 @@ def api_error(
     if not message:
         message = f"HTTP {status_code} with no error message"
     if cls is AuthenticationError:
-        message = f"Access denied: {AUTH_HINT}. Server said: {message}"
+        hint = AUTH_HINT if settings_hint is None else _auth_hint(settings_hint)
+        message = f"Access denied: {hint}. Server said: {message}"
     elif cls is RateLimitError and retry_after is not None:
         message = f"{message} (retry after {retry_after:g} s)"
     return cls(

@@ -23,6 +23,7 @@ from . import _outputs as outputs
 from . import _run_files as run_files
 from . import _runs as runs
 from ._base_client import BaseTowerClient, IOStep, Send, as_method
+from ._exceptions import TowerError
 from ._flows import Emit, Flow, FlowContext, Listing, Notify, Shared, Sleep
 from ._streaming import astream_body
 
@@ -36,7 +37,10 @@ def _awaitable(
     operation: Callable[Concatenate[FlowContext, P], Flow[T]],
 ) -> Callable[Concatenate[AsyncTowerClient, P], Coroutine[Any, Any, T]]:
     async def method(self: AsyncTowerClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return await self._drive(operation(self._ctx, *args, **kwargs))
+        try:
+            return await self._drive(operation(self._ctx, *args, **kwargs))
+        except TowerError as error:  # raised from here: the user's traceback stays short
+            raise error.with_traceback(None) from error.__cause__
 
     return as_method(method, operation, awaited=True)
 
@@ -47,8 +51,11 @@ def _iterating(
     async def method(
         self: AsyncTowerClient, /, *args: P.args, **kwargs: P.kwargs
     ) -> AsyncIterator[T]:
-        async for item in self._iterate(operation(self._ctx, *args, **kwargs)):
-            yield item
+        try:
+            async for item in self._iterate(operation(self._ctx, *args, **kwargs)):
+                yield item
+        except TowerError as error:
+            raise error.with_traceback(None) from error.__cause__
 
     return as_method(method, operation, awaited=True)
 

@@ -325,6 +325,7 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
             call.operation,
             self._scrub(message) if message else None,
             retry_after=retry_after,
+            settings_hint=self._config.settings_hint,
         )
 
     def _snippet(self, response: httpx.Response) -> str:

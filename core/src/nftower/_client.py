@@ -21,6 +21,7 @@ from . import _outputs as outputs
 from . import _run_files as run_files
 from . import _runs as runs
 from ._base_client import BaseTowerClient, IOStep, Send, as_method
+from ._exceptions import TowerError
 from ._flows import Emit, Flow, FlowContext, Listing, Notify, Shared, Sleep
 from ._streaming import stream_body
 
@@ -34,7 +35,10 @@ def _blocking(
     operation: Callable[Concatenate[FlowContext, P], Flow[T]],
 ) -> Callable[Concatenate[TowerClient, P], T]:
     def method(self: TowerClient, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        return self._drive(operation(self._ctx, *args, **kwargs))
+        try:
+            return self._drive(operation(self._ctx, *args, **kwargs))
+        except TowerError as error:  # raised from here: the user's traceback stays short
+            raise error.with_traceback(None) from error.__cause__
 
     return as_method(method, operation, awaited=False)
 
@@ -43,9 +47,18 @@ def _iterating(
     operation: Callable[Concatenate[FlowContext, P], Listing[T]],
 ) -> Callable[Concatenate[TowerClient, P], Iterator[T]]:
     def method(self: TowerClient, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
-        return self._iterate(operation(self._ctx, *args, **kwargs))
+        return _raised_here(self._iterate(operation(self._ctx, *args, **kwargs)))
 
     return as_method(method, operation, awaited=False)
+
+
+def _raised_here(items: Iterator[T]) -> Iterator[T]:
+    """``items``, with a :class:`TowerError` raised from here (the user's traceback stays
+    short)."""
+    try:
+        yield from items
+    except TowerError as error:
+        raise error.with_traceback(None) from error.__cause__
 
 
 class TowerClient(BaseTowerClient[httpx.BaseTransport, httpx.Client]):

@@ -129,6 +129,10 @@ class TowerConfig:
     #: TLS: ``True`` (check certificates; ``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE`` apply),
     #: the path of a CA bundle, or ``False`` (no check, one warning). See :mod:`nftower._tls`.
     verify: bool | str = True
+    #: What an "access denied" error tells the user to check, when the settings come from
+    #: elsewhere than the ``TOWER_*`` variables (e.g. "connection 'tower_default' fields
+    #: Password, Workspace and API URL"); ``None``: the token and those variables.
+    settings_hint: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.token, str) or not self.token.strip():
