@@ -148,11 +148,18 @@ def _drive(emu: TowerEmulator, api: httpx.Client) -> None:
         },
     )
     api.get("/workflow", params={**ws, "attributes": "minimal"})
+    # a pipeline shared by another workspace, and GitHub's short form
+    shared = api.get("/pipelines", params={**ws, "visibility": "shared"}).json()["pipelines"][0]
+    sourced = {**ws, "sourceWorkspaceId": shared["workspaceId"]}
+    shared_launch = api.get(f"/pipelines/{shared['pipelineId']}/launch", params=sourced).json()
+    by_source = {"id": shared_launch["launch"]["id"], "pipeline": shared["repository"]}
+    api.post("/workflow/launch", params=sourced, json={"launch": by_source})
+    api.post("/workflow/launch", params=ws, json={"launch": {"pipeline": "nextflow-io/hello"}})
     api.get("/workflow/random-name")
     api.delete(f"/workflow/{second}", params={**ws, "force": "true"})
     # errors: every error body must be an ErrorResponse
-    api.post("/workflow/launch", params=ws, json={"launch": {"pipeline": HELLO, "runName": "Bad"}})
-    api.post("/workflow/launch", params=ws, json={"launch": {"runName": "Bad", "labelIds": [1]}})
+    api.post("/workflow/launch", params=ws, json={"launch": {"pipeline": HELLO, "runName": "1bad"}})
+    api.post("/workflow/launch", params=ws, json={"launch": {"runName": "1bad", "labelIds": [1]}})
     api.get(f"/workflow/{second}", params=ws)  # 404 after delete
     api.get(wf)  # 403: another context
     api.get("/user-info", headers={"Authorization": "Bearer wrong"})  # 403
