@@ -77,7 +77,7 @@ CELLS: tuple[Cell, ...] = (
             (_burst("status", "GET", None, 2, status=status),),
             log=rf"{_RETRIED}: {status} GET .*{_ERROR_ID}",
         )
-        for status in (502, 503, 504)
+        for status in (500, 502, 503, 504)
     ),
     Cell(
         "http-500-burst-mid-wait",
@@ -92,9 +92,15 @@ CELLS: tuple[Cell, ...] = (
         log=r"Retrying GET \S+ in 0.20 s .*: 429 GET",
     ),
     Cell(
+        "http-429-storm-on-launch",
+        "launch",
+        (_burst("rate_limit", "POST", LAUNCH, 3, retry_after=0.2),),
+        log=r"Retrying POST /workflow/launch in 0.20 s .*: 429 POST",
+    ),
+    Cell(
         "http-429-storm-no-retry-after",
         "lookups",
-        (_burst("rate_limit", "GET", None, 3, retry_after=None),),
+        (_burst("rate_limit", "GET", None, 2, retry_after=None),),
         log=rf"{_RETRIED}: 429 GET .*Maximum request rate exceeded",
     ),
     Cell(
@@ -128,7 +134,7 @@ CELLS: tuple[Cell, ...] = (
     Cell(
         "malformed-json-reads",
         "lookups",
-        (_burst("malformed_json", "GET", None, 2),),
+        (_burst("malformed_json", "GET", None, 1),),
         log=rf"{_RETRIED}: .*Tower answered HTTP 200 with a body that is not valid JSON",
     ),
     Cell(
@@ -140,7 +146,7 @@ CELLS: tuple[Cell, ...] = (
     Cell(
         "truncated-body-reads",
         "lookups",
-        (_burst("truncated_body", "GET", None, 2),),
+        (_burst("truncated_body", "GET", None, 1),),
         log=rf"{_RETRIED}: .*RemoteProtocolError",
     ),
     Cell(
@@ -152,7 +158,7 @@ CELLS: tuple[Cell, ...] = (
     Cell(
         "proxy-html-502-reads",
         "lookups",
-        (_burst("html", "GET", None, 2, status=502),),
+        (_burst("html", "GET", None, 1, status=502),),
         log=rf"{_RETRIED}: 502 GET .*502 Bad Gateway",
     ),
     Cell(
