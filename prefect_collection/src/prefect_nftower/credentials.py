@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prefect.blocks.abstract import CredentialsBlock
-from pydantic import Field, SecretStr
+from pydantic import Field, ModelWrapValidatorHandler, SecretStr, model_validator
+
+from ._saved_block import describe, is_mask, reattach, saved_secret
 
 if TYPE_CHECKING:
     from nftower import AsyncTowerClient, TowerClient, TowerConfig
+    from typing_extensions import Self
 
 __all__ = ["TowerCredentials"]
 
@@ -19,6 +22,10 @@ class TowerCredentials(CredentialsBlock):
     Every field left empty falls back to the variables the `tw` CLI reads:
     `TOWER_ACCESS_TOKEN`, `TOWER_API_ENDPOINT` (else Seqera Cloud) and `TOWER_WORKSPACE_ID`.
     All clients of one token in a process share one rate limiter (20 calls/s by default).
+
+    Passed as a flow parameter, a saved block is stored by Prefect with its token masked;
+    a retried flow run gets the block back from that stored form, and the token is then
+    reloaded from the saved block by its document id (a masked token is never sent to Tower).
 
     Examples:
         Load stored credentials and list the launchpad pipelines:
@@ -80,21 +87,73 @@ class TowerCredentials(CredentialsBlock):
         ),
     )
 
+    timeout: float = Field(
+        default=30.0,  # TowerConfig's default
+        title="Timeout",
+        description="Seconds to wait for each answer from Tower before retrying it.",
+    )
+    verify: str = Field(
+        default="",
+        title="TLS verification",
+        description=(
+            "How Tower's certificate is checked. Empty: against REQUESTS_CA_BUNDLE / "
+            "SSL_CERT_FILE when set, else the usual public CAs. A path: the CA bundle of your "
+            "organisation (a PEM file or a directory). 'false': not checked (one warning)."
+        ),
+    )
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_the_saved_document(
+        cls, data: Any, handler: ModelWrapValidatorHandler[TowerCredentials]
+    ) -> TowerCredentials:
+        """A block rebuilt from a flow run's stored parameters keeps its document id."""
+        block = handler(data)
+        reattach(block, data)
+        return block
+
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> Self:
+        """As `Block.model_validate`, which drops the document id before validation."""
+        stored = dict(obj) if isinstance(obj, dict) else None
+        block = super().model_validate(obj if stored is None else dict(stored), **options)
+        reattach(block, stored)
+        return block
+
     def get_config(self) -> TowerConfig:
         """The `nftower.TowerConfig` both clients are built from.
 
         Raises:
-            nftower.TowerConfigError: no token here nor in TOWER_ACCESS_TOKEN.
+            nftower.TowerConfigError: no token here nor in TOWER_ACCESS_TOKEN; a masked token
+                whose saved block cannot be reloaded; a bad timeout or verify value.
         """
         from nftower import TowerConfig
 
-        token = self.access_token.get_secret_value() if self.access_token else ""
         return TowerConfig.from_env(
-            token=token or None,
+            token=self._token() or None,
             api_url=self.api_url or None,
             workspace=self.workspace or None,
             rate_limit_backend=self.rate_limit_backend or None,
+            timeout=self.timeout,
+            verify=_verify(self.verify),
         )
+
+    def _token(self) -> str:
+        token = self.access_token.get_secret_value().strip() if self.access_token else ""
+        if not is_mask(token):
+            return token
+        try:
+            return saved_secret(self, "access_token")
+        except LookupError as error:
+            from nftower import TowerConfigError
+
+            raise TowerConfigError(
+                f"The access token of the TowerCredentials block {describe(self)} is Prefect's "
+                f"mask of a secret, not a token (the block was rebuilt from a flow run's "
+                f"stored parameters), and the saved block could not be reloaded: {error}. "
+                "Save the block (TowerCredentials(...).save('NAME')) and pass "
+                "TowerCredentials.load('NAME'), or load it inside the flow."
+            ) from None
 
     def get_client(self) -> TowerClient:
         """A synchronous `nftower.TowerClient`; use it as a context manager.
@@ -121,3 +180,20 @@ class TowerCredentials(CredentialsBlock):
         from nftower import AsyncTowerClient
 
         return AsyncTowerClient(config=self.get_config())
+
+
+_OFF = {"false", "0", "no", "off"}
+
+
+def _verify(value: str) -> bool | str:
+    """The client's ``verify`` from the block's text field.
+
+    >>> _verify(""), _verify("False"), _verify("/etc/ssl/certs")
+    (True, False, '/etc/ssl/certs')
+    """
+    text = value.strip()
+    if not text or text.lower() in {"true", "1", "yes", "on"}:
+        return True
+    if text.lower() in _OFF:
+        return False
+    return text
