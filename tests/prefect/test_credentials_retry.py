@@ -166,7 +166,7 @@ async def _delete_block(name: str) -> None:
 
 
 def test_a_masked_token_never_saved_is_a_clear_error() -> None:
-    with pytest.raises(TowerConfigError, match="never saved.*mask"):
+    with pytest.raises(TowerConfigError, match=r"never saved.*mask"):
         TowerCredentials(access_token="**********", api_url="http://127.0.0.1:1").get_config()
 
 
