@@ -84,8 +84,10 @@ def launch(
 ) -> Flow[str]:
     """Launch a pipeline; returns the new workflow id.
 
-    ``pipeline`` is a launchpad name or id (its saved launch is the base, overrides go on top)
-    or a repository URL (primary compute environment and its work dir unless given).
+    ``pipeline`` is a launchpad name or id (its saved launch is the base, overrides go on top;
+    pipelines shared by other workspaces too), a repository URL, or GitHub's ``owner/repo``
+    (a launchpad pipeline of that exact name if there is one, else the repository); a
+    repository runs in the primary compute environment and its work dir unless given.
     ``params`` is a dict or a ``.json`` / ``.yaml`` file, merged over the saved params
     (``params_mode="replace"`` replaces them). ``labels`` are names (``"name"`` or
     ``"key=value"``) or ids; missing ones are created only with ``create_labels=True``.
