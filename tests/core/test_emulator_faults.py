@@ -4,7 +4,10 @@ resets before and after handling, a body cut short, a proxy's HTML page, a 429 w
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -81,3 +84,25 @@ def test_stopped_then_started_serves_the_same_world_on_the_same_port(emu: TowerE
     params = {"workspaceId": emu.workspace_id}
     answer = httpx.get(f"{url}/workflow/{workflow_id}", params=params, headers=headers)
     assert answer.json()["workflow"]["id"] == workflow_id
+
+
+def test_a_redirect_points_elsewhere_and_handles_nothing(emu: TowerEmulator) -> None:
+    emu.inject("redirect", location="https://sso.example.org/login?next=/api")
+    answer = _launch(emu)
+    assert answer.status_code == 302
+    assert answer.headers["location"] == "https://sso.example.org/login?next=/api"
+    assert answer.content == b""
+    emu.inject("redirect", status=301)
+    assert (_launch(emu).status_code, _launch(emu).status_code) == (301, 200)
+    assert len(emu.launches) == 1
+
+
+def test_inject_is_documented_as_it_is() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "emulator.md").read_text()
+    written = re.search(r"emu\.inject\((.*?)\)\n", text, flags=re.DOTALL)
+    assert written is not None
+    parameters = list(inspect.signature(TowerEmulator.inject).parameters.values())[1:]
+    shown = ", ".join(
+        str(p.replace(annotation=inspect.Parameter.empty)).replace("'", '"') for p in parameters
+    )
+    assert re.sub(r"\s+", " ", written.group(1)) == shown.replace("kind, ", "kind, *, ", 1)

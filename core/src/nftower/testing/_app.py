@@ -286,6 +286,10 @@ class EmulatorApp:
             wait = fault.retry_after
             retry = {} if wait is None else {"Retry-After": format_retry_after(wait)}
             return Answer.of(429, rate_limited_body(wait or 0.0), retry)
+        if fault is not None and fault.kind == "redirect":
+            status = fault.status if 300 <= fault.status < 400 else 302
+            headers = [(b"location", fault.location.encode()), (b"content-type", HTML)]
+            return Answer(status, b"", headers)
         if fault is not None and fault.kind == "html":
             return Answer(fault.status, proxy_error_page(fault.status), [(b"content-type", HTML)])
         if (scope["method"], scope["path"]) not in PUBLIC_OPERATIONS:

@@ -150,14 +150,15 @@ class TowerEmulator:
         status: int = 503,
         retry_after: float | None = 1.0,
         delay: float = 0.0,
+        location: str = "/login",
     ) -> None:
         """Make the next ``times`` matching requests fail (see docs/emulator.md).
 
         ``kind``: ``status``, ``rate_limit``, ``delay``, ``drop_before``, ``drop_after``,
-        ``reset_before``, ``reset_after``, ``malformed_json``, ``truncated_body`` or ``html``;
-        ``path`` is a regex searched in the URL path.
+        ``reset_before``, ``reset_after``, ``malformed_json``, ``truncated_body``, ``html`` or
+        ``redirect``; ``path`` is a regex searched in the URL path.
         """
-        fault = Fault(kind, method, path, times, status, retry_after, delay)
+        fault = Fault(kind, method, path, times, status, retry_after, delay, location)
         self._state.faults.add(fault)
 
     def clear_faults(self) -> None:

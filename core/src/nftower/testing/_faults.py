@@ -22,6 +22,7 @@ FAULT_KINDS = (
     "malformed_json",
     "truncated_body",
     "html",
+    "redirect",
 )
 #: Kinds that cut the connection before the request is handled (nothing is processed).
 CUT_BEFORE = frozenset({"drop_before", "reset_before"})
@@ -33,7 +34,8 @@ CUT_AFTER = frozenset({"drop_after", "reset_after"})
 class Fault:
     """One injected fault; ``times=None`` keeps it active until cleared.
 
-    ``retry_after=None`` makes a ``rate_limit`` fault answer without a ``Retry-After`` header.
+    ``retry_after=None`` makes a ``rate_limit`` fault answer without a ``Retry-After`` header;
+    a ``redirect`` answers ``status`` when it is a 3xx (else 302) with ``Location: location``.
 
     >>> fault = Fault("status", method="POST", path=r"^/workflow/launch$")
     >>> fault.matches("POST", "/workflow/launch"), fault.matches("GET", "/workflow/launch")
@@ -47,6 +49,7 @@ class Fault:
     status: int = 503
     retry_after: float | None = 1.0
     delay: float = 0.0
+    location: str = "/login"
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -57,6 +60,8 @@ class Fault:
             raise ValueError(f"status must be an HTTP status code, got {self.status}")
         if self.delay < 0 or (self.retry_after is not None and self.retry_after < 0):
             raise ValueError("delay and retry_after must not be negative")
+        if not isinstance(self.location, str) or not self.location:
+            raise ValueError("location must be a non-empty URL or path")
         self.method = self.method.upper() if self.method else None
         self._pattern = re.compile(self.path) if self.path else None
 
@@ -74,6 +79,7 @@ class Fault:
             "status": self.status,
             "retry_after": self.retry_after,
             "delay": self.delay,
+            "location": self.location,
         }
 
 
