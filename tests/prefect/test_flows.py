@@ -57,14 +57,14 @@ def test_run_pipeline_succeeds_with_artifacts_and_events(
     artifacts = asyncio.run(artifacts_of(flow_run_id))
     by_key = {a.key: a for a in artifacts}
     assert set(by_key) == {
-        "nftower-run-nextflow-io-hello",
-        "nftower-progress-nextflow-io-hello",
-        "nftower-summary-nextflow-io-hello",
+        "nftower-run-run-tower-pipeline-nextflow-io-hello",
+        "nftower-progress-run-tower-pipeline-nextflow-io-hello",
+        "nftower-summary-run-tower-pipeline-nextflow-io-hello",
     }
-    assert workflow.id in str(by_key["nftower-run-nextflow-io-hello"].data)
-    assert by_key["nftower-progress-nextflow-io-hello"].type == "progress"
-    assert by_key["nftower-progress-nextflow-io-hello"].data == 100.0
-    assert "SUCCEEDED" in str(by_key["nftower-summary-nextflow-io-hello"].data)
+    assert workflow.id in str(by_key["nftower-run-run-tower-pipeline-nextflow-io-hello"].data)
+    assert by_key["nftower-progress-run-tower-pipeline-nextflow-io-hello"].type == "progress"
+    assert by_key["nftower-progress-run-tower-pipeline-nextflow-io-hello"].data == 100.0
+    assert "SUCCEEDED" in str(by_key["nftower-summary-run-tower-pipeline-nextflow-io-hello"].data)
     for artifact in artifacts:
         assert artifact.key
         assert artifact.key == artifact.key.lower()

@@ -33,9 +33,12 @@ def test_artifact_keys_are_lowercase_dashes(name: str | None, key: str) -> None:
 
 
 def test_progress_counts_finished_tasks() -> None:
-    assert progress_percent(running(succeeded=2, cached=1, failed=1, running=3, pending=1)) == 50.0
-    assert progress_percent(running()) == 0.0
-    assert progress_percent(Workflow(id="x", status="FAILED")) == 100.0
+    # done means succeeded or cached: a failed task never counts as done
+    assert progress_percent(running(succeeded=2, cached=1, failed=1, running=3, pending=1)) == 37.5
+    assert progress_percent(running(succeeded=3, failed=1)) == 75.0
+    assert progress_percent(Workflow(id="x", status="SUCCEEDED")) == 100.0
+    # a FAILED record without counts shows nothing, never 100 %
+    assert progress_percent(Workflow(id="x", status="FAILED")) is None
     # a record without progress (a list row) shows nothing rather than 0 %
     assert progress_percent(Workflow(id="x", status="RUNNING")) is None
 

@@ -87,10 +87,37 @@ class FailureReport(TowerModel):
             lines.extend(f"  {line}" for line in self.log_tail)
         return "\n".join(lines)
 
-    def to_error(self) -> WorkflowFailedError:
-        """The :class:`WorkflowFailedError` to raise for this run."""
+    def headline(self) -> str:
+        """One line saying how the run ended, then its run page: for exception messages that
+        orchestrators repeat in several log records (the full :meth:`summary` goes once to
+        the log and the run's summary artifact).
+
+        Example:
+            >>> report = FailureReport(workflow_id="abc", run_name="nightly", status="FAILED",
+            ...                        error_message="Process FOO failed\\nmore", exit_status=1,
+            ...                        run_url="https://tower.example/watch/abc")
+            >>> print(report.headline())
+            Run nightly (abc) ended FAILED, exit status 1: Process FOO failed
+            Run page: https://tower.example/watch/abc
+        """
+        status = self.status.value if self.status is not None else "UNKNOWN"
+        line = f"Run {self.run_name or '?'} ({self.workflow_id or '?'}) ended {status}"
+        if self.exit_status is not None:
+            line += f", exit status {self.exit_status}"
+        first = (self.error_message or "").strip().splitlines()
+        if first:
+            line += f": {first[0][:300]}"
+        if self.failed_tasks:
+            names = [str(t.name or t.process or t.task_id) for t in self.failed_tasks[:3]]
+            more = f" and {len(self.failed_tasks) - 3} more" if len(self.failed_tasks) > 3 else ""
+            line += f"; failed tasks: {', '.join(names)}{more}"
+        return line + (f"\nRun page: {self.run_url}" if self.run_url else "")
+
+    def to_error(self, *, brief: bool = False) -> WorkflowFailedError:
+        """The :class:`WorkflowFailedError` to raise for this run: its message is the
+        :meth:`summary`, or with ``brief=True`` the :meth:`headline`."""
         return WorkflowFailedError(
-            self.summary(),
+            self.headline() if brief else self.summary(),
             workflow_id=self.workflow_id,
             status=self.status.value if self.status is not None else None,
             run_url=self.run_url,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ._context import in_run_context, run_logger
+from ._context import current_flow_run_labels, in_run_context, run_logger
 
 if TYPE_CHECKING:
     from nftower import FailureReport, Progress, Workflow
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RunReporter",
     "artifact_key",
+    "counts_line",
     "percent_done",
     "progress_percent",
     "summary_markdown",
@@ -33,14 +34,18 @@ EVENT_PREFIX = "nftower.workflow"
 _KEY_CHARS = re.compile(r"[^a-z0-9]+")
 
 
-def artifact_key(kind: str, name: str | None) -> str:
-    """A Prefect artifact key (lowercase letters, digits, dashes) for one pipeline.
+def artifact_key(kind: str, name: str | None, flow: str | None = None) -> str:
+    """A Prefect artifact key (lowercase letters, digits, dashes) for one pipeline of one flow,
+    so that two flows running the same pipeline keep artifact histories of their own.
 
     Example:
+        >>> artifact_key("run", "nf-core/rnaseq", flow="nightly")
+        'nftower-run-nightly-nf-core-rnaseq'
         >>> artifact_key("run", "nf-core/rnaseq")
         'nftower-run-nf-core-rnaseq'
     """
-    slug = _KEY_CHARS.sub("-", (name or "workflow").lower()).strip("-") or "workflow"
+    parts = [flow, name or "workflow"] if flow else [name or "workflow"]
+    slug = _KEY_CHARS.sub("-", "-".join(parts).lower()).strip("-") or "workflow"
     return f"nftower-{kind}-{slug}"[:120].rstrip("-")
 
 
@@ -49,7 +54,7 @@ def _status(workflow: Workflow) -> str:
 
 
 _COUNTED = ("pending", "submitted", "running", "cached", "succeeded", "failed", "aborted")
-_DONE = ("cached", "succeeded", "failed", "aborted")
+_DONE_WELL = ("cached", "succeeded")
 
 
 def task_counts(progress: Progress | None) -> dict[str, int]:
@@ -62,28 +67,51 @@ def task_counts(progress: Progress | None) -> dict[str, int]:
 
 
 def percent_done(progress: Progress | None) -> float:
-    """Share of finished tasks, 0-100 (0 before Tower counts any task).
+    """Share of the run's tasks that completed (succeeded or cached), 0-100: a failed or
+    aborted task never counts as done, so a FAILED run does not show 100 %.
 
     Example:
         >>> from nftower import Progress
-        >>> load = {"workflowProgress": {"succeeded": 1, "running": 3}}
+        >>> load = {"workflowProgress": {"succeeded": 1, "cached": 1, "failed": 1, "running": 1}}
         >>> percent_done(Progress.model_validate(load))
-        25.0
+        50.0
     """
     counts = task_counts(progress)
     total = sum(counts.values())
     if not total:
         return 0.0
-    return round(100.0 * sum(counts.get(name, 0) for name in _DONE) / total, 1)
+    return round(100.0 * sum(counts.get(name, 0) for name in _DONE_WELL) / total, 1)
+
+
+def counts_line(progress: Progress | None, status: str | None = None) -> str:
+    """The task counts in words, e.g. ``FAILED: 38 of 40 tasks done (2 failed)``.
+
+    Example:
+        >>> from nftower import Progress
+        >>> load = {"workflowProgress": {"succeeded": 3, "running": 2, "failed": 1}}
+        >>> counts_line(Progress.model_validate(load), "RUNNING")
+        'RUNNING: 3 of 6 tasks done (2 running, 1 failed)'
+    """
+    counts = task_counts(progress)
+    total = sum(counts.values())
+    done = sum(counts.get(name, 0) for name in _DONE_WELL)
+    others = [
+        f"{counts[name]} {name}"
+        for name in ("running", "submitted", "pending", "failed", "aborted")
+        if counts.get(name)
+    ]
+    line = f"{done} of {total} tasks done" + (f" ({', '.join(others)})" if others else "")
+    return f"{status}: {line}" if status else line
 
 
 def progress_percent(workflow: Workflow) -> float | None:
-    """Progress shown for a run record: 100 once terminal, None when it carries no progress."""
-    if workflow.status is not None and workflow.status.is_terminal:
+    """Progress shown for a run record, from its task counts; a SUCCEEDED record without
+    counts shows 100, any other record without counts shows nothing (None)."""
+    if workflow.progress is not None and task_counts(workflow.progress):
+        return percent_done(workflow.progress)
+    if workflow.status is not None and workflow.status.value == "SUCCEEDED":
         return 100.0
-    if workflow.progress is None:
-        return None
-    return percent_done(workflow.progress)
+    return None
 
 
 def _duration(workflow: Workflow) -> str:
@@ -155,7 +183,7 @@ class RunReporter:
     workspace: str | None = None
     last_status: str | None = None
     _progress_id: UUID | None = field(default=None, repr=False)
-    _last_percent: float | None = field(default=None, repr=False)
+    _last_shown: tuple[float, str] | None = field(default=None, repr=False)
     # status changes and the progress reader of one wait update the artifact in turn
     _progress_lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
 
@@ -176,6 +204,10 @@ class RunReporter:
     @property
     def _name(self) -> str:
         return self.run_name or self.workflow_id
+
+    def _key(self, kind: str) -> str:
+        flow, _ = current_flow_run_labels()
+        return artifact_key(kind, self.pipeline, flow)
 
     # events -----------------------------------------------------------------------------
 
@@ -232,7 +264,7 @@ class RunReporter:
             acreate_link_artifact(
                 link=self.run_url,
                 link_text=f"Tower run {self._name}",
-                key=artifact_key("run", self.pipeline),
+                key=self._key("run"),
                 description=f"Tower run page of workflow {self.workflow_id}",
             )
         )
@@ -258,28 +290,30 @@ class RunReporter:
         self.note_status(workflow)
         percent = progress_percent(workflow)
         if percent is not None:
-            await self.aprogress(percent)
+            await self.aprogress(percent, counts_line(workflow.progress, _status(workflow)))
 
-    async def aprogress(self, percent: float) -> None:
-        """Create or update the progress artifact (inside a run, when the value changed)."""
+    async def aprogress(self, percent: float, counts: str | None = None) -> None:
+        """Create or update the progress artifact (inside a run), only when what it shows (the
+        share done and the task counts) changed: not on every poll."""
         if not in_run_context():
             return
         from prefect.artifacts import acreate_progress_artifact, aupdate_progress_artifact
 
+        description = f"Tower run {self._name}" + (f": {counts}" if counts else "")
         async with self._progress_lock:
-            if percent == self._last_percent:
+            if (percent, description) == self._last_shown:
                 return
-            self._last_percent = percent
+            self._last_shown = (percent, description)
             if self._progress_id is None:
                 self._progress_id = await _abest_effort(
                     acreate_progress_artifact(
-                        percent,
-                        key=artifact_key("progress", self.pipeline),
-                        description=f"Tasks finished in Tower run {self._name}",
+                        percent, key=self._key("progress"), description=description
                     )
                 )
             else:
-                await _abest_effort(aupdate_progress_artifact(self._progress_id, percent))
+                await _abest_effort(
+                    aupdate_progress_artifact(self._progress_id, percent, description=description)
+                )
 
     # end --------------------------------------------------------------------------------
 
@@ -294,7 +328,7 @@ class RunReporter:
         await _abest_effort(
             acreate_markdown_artifact(
                 markdown=summary_markdown(workflow, self.run_url, report),
-                key=artifact_key("summary", self.pipeline),
+                key=self._key("summary"),
                 description=f"Tower run {self._name}: {_status(workflow)}",
             )
         )

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ._context import run_logger
 from ._guard import aguard
 from ._launching import follow_run, forget_run
-from ._reporting import RunReporter, percent_done
+from ._reporting import RunReporter, counts_line, percent_done
 
 if TYPE_CHECKING:
     from nftower import AsyncTowerClient, Workflow
@@ -161,9 +161,11 @@ async def await_run(
         forget_run(plan.workflow_id)
         succeeded = workflow.status is WorkflowStatus.SUCCEEDED
         report = None if succeeded else await client.failure_report(workflow)
-    await reporter.afinished(workflow, report)
+    await reporter.afinished(workflow, report)  # the full report: once in the log, and artifact
     if report is not None and plan.raise_on_failure:
-        raise report.to_error()
+        # Prefect repeats an exception's message in several records (task, flow, states):
+        # one line and the run page there
+        raise report.to_error(brief=True)
     return workflow
 
 
@@ -224,7 +226,7 @@ async def _refresh_progress(
             run_logger().debug("Could not read the progress of %s: %s", plan.workflow_id, exc)
         else:
             if reporter.last_status == "RUNNING":  # not stale: the run did not end meanwhile
-                await reporter.aprogress(percent_done(progress))
+                await reporter.aprogress(percent_done(progress), counts_line(progress, "RUNNING"))
         due = loop.time() + progress_interval(plan.poll_interval)
 
 

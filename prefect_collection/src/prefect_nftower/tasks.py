@@ -55,11 +55,14 @@ __all__ = [
 
 @contextmanager
 def _logged_errors(operation: str) -> Iterator[None]:
-    """Log Tower errors (status, operation, message, Error ID; never the token)."""
-    from nftower import TowerError
+    """Log Tower errors (status, operation, message, Error ID; never the token); a failed run
+    is not logged again here: its report is already in the log."""
+    from nftower import TowerError, WorkflowFailedError
 
     try:
         yield
+    except WorkflowFailedError:
+        raise
     except TowerError as exc:
         run_logger().error("Tower %s failed: %s", operation, exc)
         raise
