@@ -51,14 +51,14 @@ EXPECTED = [
 def test_connection_examples_parse(
     value: str, expected: tuple[str, Any, str | None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    value = re.sub(r"<[^>]+>", "doc-token-123", value)
+    value = re.sub(r"<[^>]+>", "doc-token-1234567890", value)
     if value.lstrip().startswith("{"):
         json.loads(value)  # valid JSON as written
     monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", value)
     monkeypatch.delenv("NFTOWER_RATE_LIMIT_BACKEND")
     config = TowerHook().config
     assert (config.api_url, config.workspace, config.rate_limit_backend) == expected
-    assert config.token == "doc-token-123"
+    assert config.token == "doc-token-1234567890"
 
 
 ROOT = DOC.parents[1]
@@ -99,12 +99,12 @@ def test_readme_examples_build_a_dag(
 def test_package_readme_connection_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     text = (ROOT / "airflow_provider" / "README.md").read_text()
     (value,) = re.findall(r"export AIRFLOW_CONN_TOWER_DEFAULT='(.*?)'", text, flags=re.DOTALL)
-    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", re.sub(r"<[^>]+>", "doc-token-123", value))
+    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", re.sub(r"<[^>]+>", "doc-token-1234567890", value))
     config = TowerHook().config
     assert (config.api_url, config.workspace, config.token) == (
         "https://api.cloud.seqera.io",
         "my-org/my-workspace",
-        "doc-token-123",
+        "doc-token-1234567890",
     )
 
 

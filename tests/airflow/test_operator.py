@@ -363,3 +363,36 @@ def test_bad_input_fails_before_any_call() -> None:
         _op(poll_interval=0)
     with pytest.raises(ValueError, match="pipeline"):
         _op(pipeline="")
+
+
+@pytest.mark.tower_emulator(speed=8)
+def test_worker_wait_logs_progress_and_a_success_line(
+    tower_conn: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One line per change of the task counts, then the duration and the counts at the end."""
+    workflow_id = _op(pipeline="rnaseq", poll_interval=0.2).execute(make_context())
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if f"Run {workflow_id}" in line]
+    assert any(" progress: " in line for line in lines), lines
+    assert len(lines) == len(set(lines))  # never the same line twice
+    (done,) = [line for line in out.splitlines() if f"Tower run {workflow_id} succeeded" in line]
+    counts = "6 succeeded, 0 running, 0 failed of 6 tasks"
+    assert re.search(rf"succeeded in (\d+m )?\d+s: {counts}", done)
+
+
+def test_deferred_success_logs_the_duration_and_counts(
+    tower_conn: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context, workflow_id = _deferred(tower_conn, "succeed")
+    from nftower import TowerClient
+
+    with TowerClient(tower_conn.url, tower_conn.token, tower_conn.workspace_id) as client:
+        client.wait(workflow_id, poll_interval=0.1)
+    event = {"status": "success", "workflow_id": workflow_id, "workflow_status": "SUCCEEDED"}
+    op = _op(deferrable=True)
+    op.workflow_id = workflow_id
+    assert op.execute_complete(context, event) == workflow_id
+    assert re.search(
+        rf"Tower run {workflow_id} succeeded in \d+s: 3 succeeded, 0 running, 0 failed of 3 tasks",
+        capsys.readouterr().out,
+    )

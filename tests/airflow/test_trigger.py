@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import itertools
 import json
+import re
 import time
 from typing import Any
 
@@ -20,7 +22,8 @@ async def _events(trigger: TowerRunTrigger) -> list[dict[str, Any]]:
 
 
 def _trigger(workflow_id: str, **kwargs: Any) -> TowerRunTrigger:
-    return TowerRunTrigger(workflow_id=workflow_id, poll_interval=0.1, **kwargs)
+    kwargs.setdefault("poll_interval", 0.1)
+    return TowerRunTrigger(workflow_id=workflow_id, **kwargs)
 
 
 def test_serialize_round_trip_is_plain_json() -> None:
@@ -222,3 +225,44 @@ def test_each_follow_outcome_is_one_event(
     assert event["workflow_id"] == "w"
     if event_status != "timeout":
         assert event["workflow_status"] == status
+
+
+def _progress_lines(output: str, workflow_id: str) -> list[str]:
+    return [
+        line[line.index(f"Run {workflow_id}") :]
+        for line in output.splitlines()
+        if f"Run {workflow_id}" in line
+    ]
+
+
+@pytest.mark.tower_emulator(speed=8)
+async def test_progress_lines_per_change_of_the_counts(
+    tower_conn: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A deferred task's log gets one line per change of the task counts while the run is
+    RUNNING (read once per poll), never one per poll without a change."""
+    from nftower import TowerClient
+
+    with TowerClient(tower_conn.url, tower_conn.token, tower_conn.workspace_id) as client:
+        workflow_id = client.launch("rnaseq")
+    (event,) = await _events(_trigger(workflow_id, poll_interval=0.2))
+    assert event["status"] == "success"
+    lines = _progress_lines(capsys.readouterr().out, workflow_id)
+    progress = [line for line in lines if " progress: " in line]
+    assert progress, lines
+    counts = r"\d+ succeeded, \d+ running, \d+ failed of \d+ tasks"
+    assert all(re.fullmatch(rf"Run \w+ progress: {counts} .*", line) for line in progress), lines
+    assert all(a != b for a, b in itertools.pairwise(lines)), lines  # no line twice in a row
+    assert lines[-1].startswith(f"Run {workflow_id} is SUCCEEDED (6 succeeded")
+
+
+async def test_progress_lines_can_be_turned_off(
+    tower_conn: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nftower import TowerClient
+
+    with TowerClient(tower_conn.url, tower_conn.token, tower_conn.workspace_id) as client:
+        workflow_id = client.launch("rnaseq")
+    await _events(_trigger(workflow_id, poll_interval=0.05, log_progress=False))
+    assert not [r for r in tower_conn.requests if r.path.endswith("/progress")]
+    assert " progress: " not in capsys.readouterr().out

@@ -4,6 +4,7 @@ monitor both end by it."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import subprocess
 import sys
 
@@ -121,6 +122,44 @@ def test_is_change_is_true_for_the_first_status_and_each_new_one() -> None:
     follow.observe(run(None))
     assert not follow.is_change(run(None))
     assert follow.is_change(run("RUNNING"))
+
+
+def counted(status: str, **load: int) -> Workflow:
+    return Workflow.model_validate(
+        {"workflow": {"id": "w", "status": status}, "progress": {"workflowProgress": load}}
+    )
+
+
+def test_is_change_is_true_for_each_change_of_the_task_counts() -> None:
+    follow = follower(Clock())
+    follow.observe(counted("RUNNING", running=1, pending=2))
+    assert not follow.is_change(counted("RUNNING", running=1, pending=2))
+    assert follow.is_change(counted("RUNNING", running=1, succeeded=1, pending=1))
+    follow.observe(counted("RUNNING", running=1, succeeded=1, pending=1))
+    # a reading without progress (a list answer) is no change of the counts
+    assert not follow.is_change(run("RUNNING"))
+
+
+def test_client_follow_reports_each_change_of_the_counts_once(tower: TowerClient) -> None:
+    """One on_change per status or count change, never two for the same reading (the
+    emulator's rnaseq run moves its tasks over many polls)."""
+    from nftower import TaskCounts
+
+    seen: list[tuple[str, TaskCounts | None]] = []
+
+    def on_change(workflow: Workflow) -> None:
+        status = workflow.status.value if workflow.status else "?"
+        seen.append((status, TaskCounts.of(workflow)))
+
+    workflow_id = tower.launch("rnaseq")
+    outcome = tower.follow(workflow_id, poll_interval=0.05, on_change=on_change)
+    assert outcome.kind is Ending.SUCCEEDED
+    assert all(a != b for a, b in itertools.pairwise(seen)), seen  # no repeated line
+    statuses = {status for status, _ in seen}
+    assert len(seen) > len(statuses), seen  # counts changed while the status did not
+    last = seen[-1][1]
+    assert last is not None
+    assert last.succeeded + last.cached == last.total
 
 
 @pytest.mark.parametrize(

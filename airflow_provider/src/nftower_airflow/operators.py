@@ -275,7 +275,9 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         from nftower.status import SUCCEEDED
 
         if status_text(workflow.status) == SUCCEEDED:
-            self.log.info("Tower run %s succeeded", workflow.id)
+            from nftower_airflow._progress import success_line
+
+            self.log.info("%s", success_line(workflow))
             return str(workflow.id)
         raise_for_failure(self._client, workflow, self.log, reason=reason)
 
@@ -311,15 +313,14 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         if self.workflow_id != workflow_id:
             self._attach(context, workflow_id, action="reattached")
 
-        def on_change(workflow: Workflow) -> None:
-            self.log.info("Run %s is %s", workflow_id, status_text(workflow.status))
+        from nftower_airflow._progress import ProgressLog
 
         outcome = self._client.follow(
             workflow_id,
             poll_interval=self.poll_interval,
             timeout=self.timeout,
             unknown_timeout=self.unknown_timeout,
-            on_change=on_change,
+            on_change=ProgressLog(workflow_id, self.log),
         )
         if outcome.kind is Ending.DEADLINE or outcome.workflow is None:
             self._cancel_after_timeout()
@@ -343,7 +344,7 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         status = event["status"]
         try:
             if status == "success":
-                self.log.info("Tower run %s succeeded", workflow_id)
+                self._log_success(workflow_id)
                 self._emit_assets(context)
                 return workflow_id
             if status == "timeout":
@@ -361,6 +362,19 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
             return self._finish(workflow, reason=failure_reason(event))
         finally:
             self._close_client()
+
+    def _log_success(self, workflow_id: str) -> None:
+        """The success line (duration, task counts); the run's record is read once more."""
+        from nftower import TowerError
+
+        from nftower_airflow._progress import success_line
+
+        try:
+            self.log.info("%s", success_line(self._client.get_workflow(workflow_id)))
+        except TowerError as err:
+            self.log.info(
+                "Tower run %s succeeded (its record could not be read: %s)", workflow_id, err
+            )
 
     def _emit_assets(self, context: Any) -> None:
         assert self.workflow_id is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -9,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from nftower_airflow._events import EventStatus, check_target_status, make_event
+from nftower_airflow._progress import ProgressLog, read_progress
 from nftower_airflow._runs import TowerHookMixin, acancel_quietly
 
 if TYPE_CHECKING:
-    from nftower import FollowOutcome, Workflow
+    from nftower import FollowOutcome
 
 
 class TowerRunTrigger(TowerHookMixin, BaseTrigger):
@@ -38,6 +41,8 @@ class TowerRunTrigger(TowerHookMixin, BaseTrigger):
     :param target_status: ``SUCCEEDED`` (default), ``RUNNING`` or ``SUBMITTED``.
     :param unknown_timeout: seconds a run may stay ``UNKNOWN`` before it counts as failed.
     :param cancel_on_kill: cancel the run when a user kills the deferred task (Airflow 3.3+).
+    :param log_progress: log each change of the run's task counts while it is RUNNING (reads
+        ``GET /workflow/{id}/progress`` once per poll interval; see ``_progress``).
     """
 
     def __init__(
@@ -51,6 +56,7 @@ class TowerRunTrigger(TowerHookMixin, BaseTrigger):
         target_status: str = "SUCCEEDED",
         unknown_timeout: float = 3600.0,
         cancel_on_kill: bool = False,
+        log_progress: bool = True,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.workflow_id = str(workflow_id)
@@ -62,6 +68,7 @@ class TowerRunTrigger(TowerHookMixin, BaseTrigger):
         self.target_status = check_target_status(target_status)
         self.unknown_timeout = float(unknown_timeout)
         self.cancel_on_kill = cancel_on_kill
+        self.log_progress = log_progress
         self._cancel_requested = False
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -77,6 +84,7 @@ class TowerRunTrigger(TowerHookMixin, BaseTrigger):
                 "target_status": self.target_status,
                 "unknown_timeout": self.unknown_timeout,
                 "cancel_on_kill": self.cancel_on_kill,
+                "log_progress": self.log_progress,
             },
         )
 
@@ -128,9 +136,8 @@ class TowerRunTrigger(TowerHookMixin, BaseTrigger):
         event. The poller retries failed cycles and gives up after a few consecutive failures;
         that error becomes an ``error`` event.
         """
-        from nftower import TowerError
+        from nftower import AsyncTowerClient, TowerError
         from nftower.monitor import WorkflowMonitor
-        from nftower.status import name
 
         deadline = self._deadline()
         if deadline is not None and time.time() >= deadline[0]:
@@ -141,24 +148,30 @@ class TowerRunTrigger(TowerHookMixin, BaseTrigger):
         except TowerError as err:
             yield self._event("error", message=str(err))
             return
-        last: list[str] = []
-
-        def changed(workflow: Workflow) -> None:
-            last[:] = [name(workflow.status)]
-            self.log.info("Run %s is %s", self.workflow_id, last[0])
-
+        progress = ProgressLog(self.workflow_id, self.log)
         monitor = WorkflowMonitor.shared(config, poll_interval=self.poll_interval)
-        try:
-            outcome = await monitor.follow(
-                self.workflow_id,
-                timeout=None if deadline is None else max(deadline[0] - time.time(), 1e-3),
-                unknown_timeout=self.unknown_timeout,
-                on_change=changed,
-                target=self.target_status,
+        async with AsyncTowerClient(config=config) as client:
+            reader = (
+                asyncio.ensure_future(read_progress(client, progress, self.poll_interval))
+                if self.log_progress
+                else None
             )
-        except TowerError as err:
-            yield self._event("error", message=str(err), workflow_status=last[0] if last else None)
-            return
+            try:
+                outcome = await monitor.follow(
+                    self.workflow_id,
+                    timeout=None if deadline is None else max(deadline[0] - time.time(), 1e-3),
+                    unknown_timeout=self.unknown_timeout,
+                    on_change=progress,
+                    target=self.target_status,
+                )
+            except TowerError as err:
+                yield self._event("error", message=str(err), workflow_status=progress.status)
+                return
+            finally:
+                if reader is not None:
+                    reader.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await reader
         yield self._outcome_event(outcome, deadline[1] if deadline else "timeout")
 
     async def on_kill(self) -> None:

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ._async_client import AsyncTowerClient
     from ._client import TowerClient
     from ._config import TowerConfig
+    from ._counts import TaskCounts
     from ._dataset_models import Dataset, DatasetUpload, DatasetVersion
     from ._follow import FollowOutcome, FollowRules
     from ._models import (
@@ -73,6 +74,7 @@ _LAZY_MODULES = {
     "_client": ["TowerClient"],
     "_async_client": ["AsyncTowerClient"],
     "_config": ["TowerConfig"],
+    "_counts": ["TaskCounts"],
     "_dataset_models": ["Dataset", "DatasetUpload", "DatasetVersion"],
     "_outputs": ["RunOutputs"],
     "_follow": ["FollowOutcome", "FollowRules"],
@@ -115,6 +117,7 @@ __all__ = [
     "ServerError",
     "ServiceInfo",
     "Task",
+    "TaskCounts",
     "TaskStatus",
     "TowerAPIError",
     "TowerClient",

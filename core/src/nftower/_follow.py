@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _endpoints as ep
+from ._counts import TaskCounts
 from ._exceptions import (
     RateLimitError,
     ServerError,
@@ -167,8 +168,12 @@ class Follower:
         self.last: Workflow | None = None
 
     def is_change(self, workflow: Workflow) -> bool:
-        """True for the first status seen and for each status different from the last one."""
-        return self.last is None or workflow.status != self.last.status
+        """True for the first reading, for each status different from the last one, and for
+        each change of the task counts (:class:`~nftower.TaskCounts`) a reading carries."""
+        if self.last is None or workflow.status != self.last.status:
+            return True
+        counts = TaskCounts.of(workflow)
+        return counts is not None and counts != TaskCounts.of(self.last)
 
     def observe(self, workflow: Workflow) -> FollowOutcome | None:
         """Take one status reading; the outcome if the wait ends with it."""

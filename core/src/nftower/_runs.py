@@ -113,8 +113,9 @@ def follow(
     Its ``kind`` is ``succeeded``, ``failed`` or ``cancelled`` (the run's end),
     ``deadline`` (``timeout`` seconds passed first) or ``unknown`` (neither active nor
     finished for ``unknown_timeout`` seconds). ``on_change(workflow)`` is called on every
-    status change (the async client also awaits a coroutine function). A few failed status
-    checks in a row are tolerated. :meth:`wait` is this, with the ends that are not the
+    status change and every change of the task counts (``nftower.TaskCounts.of(workflow)``),
+    at most once per poll (the async client also awaits a coroutine function). A few failed
+    status checks in a row are tolerated. :meth:`wait` is this, with the ends that are not the
     run's raised; ``WorkflowMonitor.follow`` applies the same rule to many runs.
     """
     rules = FollowRules(poll_interval, timeout, unknown_timeout)
@@ -133,8 +134,9 @@ def wait(
 ) -> Flow[Workflow]:
     """Poll until the run is SUCCEEDED, FAILED or CANCELLED and return it.
 
-    ``on_change(workflow)`` is called on every status change (the async client also awaits a
-    coroutine function). A few failed status checks in a row are tolerated. Raises
+    ``on_change(workflow)`` is called on every status change and every change of the task
+    counts, at most once per poll (the async client also awaits a coroutine function). A few
+    failed status checks in a row are tolerated. Raises
     :class:`WaitTimeoutError` after ``timeout`` seconds, and :class:`WorkflowFailedError` if
     the run stays UNKNOWN for ``unknown_timeout`` seconds. A FAILED run is returned, not
     raised: see :meth:`failure_report`. The rule is :meth:`follow`'s.
