@@ -99,7 +99,9 @@ def test_readme_examples_build_a_dag(
 def test_package_readme_connection_parses(monkeypatch: pytest.MonkeyPatch) -> None:
     text = (ROOT / "airflow_provider" / "README.md").read_text()
     (value,) = re.findall(r"export AIRFLOW_CONN_TOWER_DEFAULT='(.*?)'", text, flags=re.DOTALL)
-    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", re.sub(r"<[^>]+>", "doc-token-1234567890", value))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_TOWER_DEFAULT", re.sub(r"<[^>]+>", "doc-token-1234567890", value)
+    )
     config = TowerHook().config
     assert (config.api_url, config.workspace, config.token) == (
         "https://api.cloud.seqera.io",
