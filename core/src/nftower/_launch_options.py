@@ -245,7 +245,7 @@ def _strings(name: str, value: Sequence[str] | str | None) -> list[str] | None:
 
 
 #: Seqera's rule for label names: 2 to 39 letters or digits, ``-`` / ``_`` only between them.
-LABEL_NAME_PATTERN = re.compile(r"^[A-Za-z\d](?:[A-Za-z\d]|[-_](?=[A-Za-z\d])){1,38}$")
+LABEL_NAME_PATTERN = re.compile(r"^[A-Za-z\d](?:[A-Za-z\d]|[-_](?=[A-Za-z\d])){1,38}\Z", re.ASCII)
 
 
 def _labels(value: Sequence[str | int] | str | None) -> list[str | int]:
@@ -258,7 +258,7 @@ def _labels(value: Sequence[str | int] | str | None) -> list[str | int]:
             raise TowerConfigError(f"labels must be names or positive label ids, got {item!r}")
         if isinstance(item, str):
             name, _, label_value = item.strip().partition("=")
-            if not LABEL_NAME_PATTERN.match(name):
+            if not LABEL_NAME_PATTERN.fullmatch(name):
                 raise TowerConfigError(
                     f"Invalid label name {name!r}: 2 to 39 letters or digits, separated by "
                     "single '-' or '_' (not at the start or end)"

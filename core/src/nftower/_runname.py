@@ -22,7 +22,10 @@ __all__ = [
     "short_run_name",
 ]
 
-RUN_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}$", re.IGNORECASE)
+# ASCII: as in Java, where Nextflow checks it, \d and the case rule know no other letters
+RUN_NAME_PATTERN = re.compile(
+    r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}\Z", re.IGNORECASE | re.ASCII
+)
 MAX_RUN_NAME_LENGTH = 80
 #: Room kept by :func:`make_run_name` for the ``-rN`` suffix that ``ensure_run`` adds on relaunch.
 RELAUNCH_SUFFIX_ROOM = 6
@@ -36,10 +39,10 @@ def check_run_name(name: str, *, room: int = 0) -> str:
         >>> check_run_name("nightly-2024-06-01"), check_run_name("Nightly-Run")
         ('nightly-2024-06-01', 'Nightly-Run')
     """
-    if not isinstance(name, str) or not RUN_NAME_PATTERN.match(name):
+    if not isinstance(name, str) or not RUN_NAME_PATTERN.fullmatch(name):
         raise TowerConfigError(
-            f"Invalid run name {name!r}: use letters, digits, '-' and '_' (not at the start or "
-            "end, not doubled), starting with a letter, at most 80 characters; "
+            f"Invalid run name {name!r}{_problem(name)}: use letters, digits, '-' and '_' (not at "
+            "the start or end, not doubled), starting with a letter, at most 80 characters; "
             "nftower.make_run_name() builds one from any parts"
         )
     if len(name) > MAX_RUN_NAME_LENGTH - room:
@@ -48,6 +51,24 @@ def check_run_name(name: str, *, room: int = 0) -> str:
             f"are allowed here (room is kept for the '-rN' relaunch suffix)"
         )
     return name
+
+
+def _problem(name: object) -> str:
+    """What makes ``name`` invalid, as a clause (empty when nothing specific is found)."""
+    if not isinstance(name, str):
+        return f" ({type(name).__name__}, not a string)"
+    if not name:
+        return " (empty)"
+    for char in name:
+        if not (char.isascii() and (char.isalnum() or char in "-_")):
+            names = {" ": "a space", "\n": "a line break", "\t": "a tab"}
+            what = names.get(char) or f"{char!r} (U+{ord(char):04X})"
+            return f" (it holds {what}, not an ASCII letter, digit, '-' or '_')"
+    if not name[0].isalpha():
+        return f" (it starts with {name[0]!r}, not a letter)"
+    if len(name) > MAX_RUN_NAME_LENGTH:
+        return f" ({len(name)} characters, more than {MAX_RUN_NAME_LENGTH})"
+    return " ('-' or '_' doubled, or at the end)"
 
 
 def make_run_name(

@@ -14,7 +14,9 @@ from ._errors import ApiError
 from ._runs import DEFAULT_DURATION, OUTCOMES
 from ._seed import is_short_form
 
-RUN_NAME_PATTERN = re.compile(r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}$", re.IGNORECASE)
+RUN_NAME_PATTERN = re.compile(
+    r"^[a-z](?:[a-z\d]|[-_](?=[a-z\d])){0,79}\Z", re.IGNORECASE | re.ASCII
+)
 """Nextflow's run name rule (``CmdRun.RUN_NAME_PATTERN``, case-insensitive: a letter first,
 ``-``/``_`` only between letters and digits, at most 80 characters)."""
 
