@@ -6,147 +6,25 @@ params must still render), holds the Tower run RUNNING until the REST API shows 
 deferred with a TowerRunTrigger assigned to the triggerer, then lets it succeed. Checked through
 the REST API (/api/v2, simple auth manager with all users admin) and the triggerer's own log
 file: the runs and tasks succeed, the trigger ran in the triggerer, and the "Tower run" extra
-link resolves to the run URL. Everything is torn down (process group kill).
+link resolves to the run URL. The Airflow is tests/e2e/conftest.py's (standalone_harness.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
 import pytest
+from standalone_harness import Standalone
+from standalone_harness import get as _get
+from standalone_harness import until as _until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "airflow" / "nightly_launch.py"
 DAG_ID = "nightly_rnaseq"
 TRIGGER_CLASSPATH = "nftower_airflow.triggers.TowerRunTrigger"
-T = TypeVar("T")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _until(
-    what: str, probe: Callable[[], T | None], timeout: float, log: Path, every: float = 2.0
-) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-        except httpx.HTTPError:
-            value = None
-        if value is not None:
-            return value
-        time.sleep(every)
-    tail = log.read_text(errors="replace")[-6000:] if log.exists() else ""
-    raise AssertionError(f"timed out waiting for {what}\n--- airflow output ---\n{tail}")
-
-
-@dataclass
-class Standalone:
-    api: httpx.Client
-    home: Path
-    log: Path
-    emulator: Any
-
-
-@pytest.fixture(scope="module")
-def standalone() -> Iterator[Standalone]:
-    from nftower.testing import TowerEmulator
-
-    home = Path(tempfile.mkdtemp(prefix="nftower-e2e-airflow-"))
-    (home / "dags").mkdir()
-    shutil.copy(EXAMPLE, home / "dags" / EXAMPLE.name)
-    port = _free_port()
-    log = home / "standalone.log"
-    with TowerEmulator(speed=1.0) as emulator:
-        conn = {
-            "conn_type": "tower",
-            "host": emulator.url,
-            "password": emulator.token,
-            "extra": {"workspace": str(emulator.workspace_id)},
-        }
-        bin_dir = Path(sys.executable).parent
-        # nothing of another Airflow setup (e.g. tests/airflow's, in the same session) leaks in
-        inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TOWER_"))}
-        env = {
-            **inherited,
-            "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__PORT": str(port),
-            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
-            "AIRFLOW_CONN_TOWER_DEFAULT": json.dumps(conn),
-            "NFTOWER_DEMO_POLL_INTERVAL": "1",
-            "NFTOWER_RATE_LIMIT_BACKEND": f"sqlite:///{home / 'ratelimit.db'}",
-        }
-        with log.open("w") as out:
-            proc = subprocess.Popen(
-                [str(bin_dir / "airflow"), "standalone"],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        api = httpx.Client(base_url=f"http://127.0.0.1:{port}/api/v2", timeout=30)
-        try:
-            _until(
-                "the API server",
-                lambda: api.get("/monitor/health").status_code == 200 or None,
-                240,
-                log,
-            )
-            yield Standalone(api=api, home=home, log=log, emulator=emulator)
-        finally:
-            api.close()
-            _stop(proc)
-            shutil.rmtree(home, ignore_errors=True)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the whole process group, then SIGKILL whatever is left of it."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=30)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and _group_alive(proc.pid):
-        time.sleep(0.5)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=10)
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @dataclass
@@ -154,12 +32,6 @@ class ManualRun:
     run: dict[str, Any]  # the finished DAG run
     workflow_id: str
     deferred_ti: dict[str, Any]  # the rnaseq task instance as seen while deferred
-
-
-def _get(api: httpx.Client, path: str) -> Any:
-    response = api.get(path)
-    response.raise_for_status()
-    return response.json()
 
 
 def _deferred_run(standalone: Standalone) -> tuple[str, str, dict[str, Any]]:
