@@ -28,6 +28,7 @@ BAD_TOKENS = {
     "control character": (SECRET[:5] + "\x00" + SECRET[5:], "the character U+0000"),
     "punctuation": (SECRET[:5] + ";" + SECRET[5:], "a character that Tower tokens never hold"),
     "padding inside": (SECRET[:5] + "=" + SECRET[5:], "'=' padding in the middle"),
+    "a mask": ("**********", "is a mask (only '*'), not the token"),
     "absurdly short": ("t", "only 1 character(s) long"),
     "short": ("tok-" + "x" * (MIN_TOKEN_LENGTH - 5), "nftower accepts 16 or more"),
 }

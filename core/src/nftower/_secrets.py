@@ -69,6 +69,12 @@ def _malformed(text: str) -> str:
     """What is wrong with a token that is not a ``b64token`` (no character of it repeated,
     except a quote or an invisible character, which no token holds)."""
     paste = " Paste the token alone, as shown once under 'Your tokens' in the Tower web UI."
+    if set(text) <= set("*\u2022"):
+        return (
+            "is a mask (only '*'), not the token: the token was replaced where it was stored "
+            "or shown (a masked form field, a flow run's saved parameters); load the saved "
+            "credentials again, or set the token anew"
+        )
     if text[:7].lower() == "bearer " or text[:7].lower() == "bearer\t":
         return "starts with 'Bearer ': pass the token alone (nftower adds the prefix)."
     if text[0] in _QUOTES or text[-1] in _QUOTES:
