@@ -175,10 +175,11 @@ class TestDeferredMode:
         assert "ended FAILED" in deferred_run.task_log("d_fail")
         assert "ended CANCELLED" in deferred_run.task_log("d_cancel")
         unknown = deferred_run.task_log("d_unknown")
-        assert "stayed UNKNOWN for more than 1 s" in unknown
+        assert "has reported status UNKNOWN for" in unknown
+        assert "(unknown_timeout=1 s)" in unknown
         assert "TowerRunFailedError" in unknown
         missing = deferred_run.task_log("d_sensor_missing")
-        assert re.search(r"404 GET /workflow/\{workflowId\}: Workflow '\w+' not found", missing)
+        assert re.search(r"403 GET /workflow/\{workflowId\}: Run '\w+' is unknown or not", missing)
 
     def test_deadlines_cancel_the_run(self, deferred_run: DagRunResult, dag_emulator: Any) -> None:
         assert _run_status(dag_emulator, deferred_run, "d_timeout") == "CANCELLED"

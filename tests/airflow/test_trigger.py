@@ -127,7 +127,9 @@ async def test_gives_up_after_repeated_poll_errors_with_the_error_text(
 async def test_unknown_run_is_an_error_event_at_once(tower_conn: Any) -> None:
     (event,) = await _events(_trigger("doesnotexist123"))
     assert event["status"] == "error"
-    assert "404" in event["message"]
+    # Tower answers 403, as to a bad token; the token was checked good
+    assert event["message"].startswith("403 GET /workflow/{workflowId}: Run 'doesnotexist123'")
+    assert "unknown or not visible" in event["message"]
 
 
 async def test_bad_token_is_an_error_event(

@@ -123,7 +123,11 @@ def test_api_errors_name_status_operation_message_and_error_id_never_the_token(
     result = nftower(tower_emulator, "runs", "view", "0000000000")
     assert result.returncode == 1
     line = result.stderr.strip()
-    assert line.startswith("Error: 404 GET /workflow/{workflowId}: Workflow '0000000000' not")
+    assert line.startswith(
+        "Error: 403 GET /workflow/{workflowId}: Run '0000000000' is unknown or not visible in "
+        f"workspace {tower_emulator.workspace_id}"
+    )
+    assert line.endswith("Server said: Operation not allowed")
     assert "Traceback" not in result.stderr
     tower_emulator.inject("status", method="GET", path="/workflow", status=500, times=3)
     internal = nftower(tower_emulator, "runs", "list").stderr.strip().splitlines()[-1]

@@ -55,9 +55,10 @@ def test_invalid_input_is_a_bad_request_without_error_id(tower: Any) -> None:
 def test_unknown_workflow_is_not_found(tower: Any, tower_emulator: TowerEmulator) -> None:
     with pytest.raises(NotFoundError) as caught:
         tower.get_workflow("nosuchworkflow")
-    assert caught.value.status_code == 404
+    assert caught.value.status_code == 403  # as Tower answers; the token was checked good
     assert caught.value.operation == "GET /workflow/{workflowId}"
     assert ops(tower_emulator, "GET /workflow/nosuchworkflow") == 1
+    assert ops(tower_emulator, "GET /user-info") == 1
 
 
 def test_conflict(tower: Any, tower_emulator: TowerEmulator) -> None:

@@ -230,8 +230,8 @@ def test_request_escape_hatch(tower: Any, tower_emulator: TowerEmulator) -> None
     assert data["computeEnvs"]
     assert tower.request("get", "user-info")["user"]["userName"] == tower_emulator.user_name
     with pytest.raises(NotFoundError) as caught:
-        tower.request("GET", "/workflow/doesnotexist")
-    assert caught.value.operation == "GET /workflow/doesnotexist"
+        tower.request("GET", "/pipelines/1")
+    assert caught.value.operation == "GET /pipelines/1"
     for bad in ("https://evil.example/x", "/x?y=1", ""):
         with pytest.raises(TowerConfigError):
             tower.request("GET", bad)

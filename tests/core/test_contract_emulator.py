@@ -160,7 +160,8 @@ def _drive(emu: TowerEmulator, api: httpx.Client) -> None:
     # errors: every error body must be an ErrorResponse
     api.post("/workflow/launch", params=ws, json={"launch": {"pipeline": HELLO, "runName": "1bad"}})
     api.post("/workflow/launch", params=ws, json={"launch": {"runName": "1bad", "labelIds": [1]}})
-    api.get(f"/workflow/{second}", params=ws)  # 404 after delete
+    api.get(f"/workflow/{second}", params=ws)  # 403 after delete, as Tower answers
+    api.get("/pipelines/1", params=ws)  # 404
     api.get(wf)  # 403: another context
     api.get("/user-info", headers={"Authorization": "Bearer wrong"})  # 403
     emu.inject("rate_limit", path="^/workflow$")

@@ -198,7 +198,7 @@ def test_delete(slow: Api) -> None:
     assert "Error ID" not in response.json()["message"]  # a validation error carries none
     forced = slow.http.delete(f"/workflow/{workflow_id}", params={**slow.ws, "force": "true"})
     assert forced.status_code == 204
-    assert slow.http.get(f"/workflow/{workflow_id}", params=slow.ws).status_code == 404
+    assert slow.http.get(f"/workflow/{workflow_id}", params=slow.ws).status_code == 403
     assert slow.get("/workflow")["workflows"] == []
 
 

@@ -74,15 +74,37 @@ class TowerRunSensor(TowerHookMixin, BaseSensorOperator):
         self.workspace = workspace
         self.deferrable = deferrable
         self.run_url: str | None = None  # read by TowerRunLink when the task instance ends
+        self._misses = 0  # pokes in a row that could not find a run seen before
 
     def poke(self, context: Any) -> bool:
+        """Check the run once; ``True`` once it reached ``target_status``.
+
+        A run that cannot be found (``nftower.RunNotFoundError``) raises at once if this task
+        instance never saw it, else after ``MAX_POLL_ERRORS`` more pokes in a row could not
+        find it (the rule of ``client.follow``); a bad token raises at once.
+        """
         workflow_id = str(self.workflow_id)
         if not workflow_id or workflow_id == "None":
             raise ValueError("TowerRunSensor needs a workflow_id; got an empty value")
-        from nftower.status import is_terminal
+        from nftower import RunNotFoundError
+        from nftower.status import MAX_POLL_ERRORS, is_terminal
 
         with self.hook.get_conn() as client:
-            workflow = client.get_workflow(workflow_id)
+            try:
+                workflow = client.get_workflow(workflow_id)
+            except RunNotFoundError as err:
+                if self.run_url is None or self._misses >= MAX_POLL_ERRORS:
+                    raise
+                self._misses += 1
+                self.log.warning(
+                    "Run %s was not found (%d/%d in a row), will look again: %s",
+                    workflow_id,
+                    self._misses,
+                    MAX_POLL_ERRORS,
+                    err,
+                )
+                return False
+            self._misses = 0
             status = status_text(workflow.status)
             self.log.info("Run %s is %s", workflow_id, status)
             if self.run_url is None:  # once per try: the link and downstream tasks read it

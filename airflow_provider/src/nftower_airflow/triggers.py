@@ -119,11 +119,7 @@ class TowerRunTrigger(TowerHookMixin, BaseTrigger):
                 "cancelled", workflow_status=status, message="The run was cancelled."
             )
         if outcome.kind is Ending.UNKNOWN:
-            return self._event(
-                "failed",
-                workflow_status=status,
-                message=f"The run stayed UNKNOWN for more than {self.unknown_timeout:.0f} s.",
-            )
+            return self._event("failed", workflow_status=status, message=f"{outcome.explain()}.")
         return self._timeout_event(reason)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
@@ -134,7 +130,9 @@ class TowerRunTrigger(TowerHookMixin, BaseTrigger):
         run that moved on) under the token's rate limit, instead of one call per run. When the
         wait ends is the core's rule (``monitor.follow``); this only turns its outcome into one
         event. The poller retries failed cycles and gives up after a few consecutive failures;
-        that error becomes an ``error`` event.
+        that error becomes an ``error`` event. So does a run that cannot be found
+        (``nftower.RunNotFoundError``: a wrong id, or a run deleted or hidden while watched,
+        told apart from a bad token): its message names the run, and only this trigger ends.
         """
         from nftower import AsyncTowerClient, TowerError
         from nftower.monitor import WorkflowMonitor

@@ -34,6 +34,7 @@ from ._exceptions import (
     WaitTimeoutError,
     WorkflowFailedError,
 )
+from ._run_errors import RunNotFoundError
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ __all__ = [
     "RateLimitError",
     "RedirectError",
     "RunHandle",
+    "RunNotFoundError",
     "RunOutputs",
     "ServerError",
     "ServiceInfo",

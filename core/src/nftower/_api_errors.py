@@ -15,7 +15,7 @@ from ._exceptions import (
     TowerAPIError,
 )
 
-__all__ = ["AUTH_HINT", "ERROR_CLASSES", "api_error", "parse_error_id"]
+__all__ = ["AUTH_HINT", "ERROR_CLASSES", "api_error", "parse_error_id", "server_said"]
 
 _ERROR_ID = re.compile(r"\s*[-:,;(]?\s*Error ID:\s*(?P<id>[A-Za-z0-9_-]+)\)?\s*\.?\s*$")
 
@@ -23,6 +23,10 @@ AUTH_HINT = (
     "the access token is invalid or expired, or this endpoint is not available for this "
     "token / workspace (check the token, TOWER_WORKSPACE_ID and TOWER_API_ENDPOINT)"
 )
+
+
+_DENIED = "Access denied: "
+_SAID = ". Server said: "
 
 
 def _auth_hint(settings: str) -> str:
@@ -36,6 +40,18 @@ def _auth_hint(settings: str) -> str:
         "the access token is invalid or expired, or this endpoint is not available for this "
         f"token / workspace (check {settings})"
     )
+
+
+def server_said(error: TowerAPIError) -> str:
+    """Tower's own message in ``error``, without the access hint a 401 / 403 carries.
+
+    Example:
+        >>> server_said(api_error(403, "GET /workflow/{workflowId}", "Operation not allowed"))
+        'Operation not allowed'
+    """
+    if error.message.startswith(_DENIED):
+        return error.message.split(_SAID, 1)[-1]
+    return error.message
 
 
 def parse_error_id(message: str | None) -> tuple[str, str | None]:
@@ -91,7 +107,7 @@ def api_error(
         message = f"HTTP {status_code} with no error message"
     if cls is AuthenticationError:
         hint = AUTH_HINT if settings_hint is None else _auth_hint(settings_hint)
-        message = f"Access denied: {hint}. Server said: {message}"
+        message = f"{_DENIED}{hint}{_SAID}{message}"
     elif cls is RateLimitError and retry_after is not None:
         message = f"{message} (retry after {retry_after:g} s)"
     return cls(

@@ -12,6 +12,7 @@ TowerError                         base; .message, .operation
 │   ├── BadRequestError            400
 │   ├── AuthenticationError        401 / 403
 │   ├── NotFoundError              404
+│   │   └── RunNotFoundError       run unknown / not visible: 404, or 403 with a good token
 │   ├── ConflictError              409
 │   ├── RateLimitError             429 (.retry_after)
 │   ├── RedirectError              3xx: not the API (web UI, login page, http->https)
@@ -25,7 +26,8 @@ TowerError                         base; .message, .operation
 └── WorkflowFailedError            run ended FAILED / CANCELLED / UNKNOWN too long
 ```
 
-``RedirectError``, ``InvalidResponseError`` and ``TowerTLSError`` live in ``_answer_errors.py``.
+``RedirectError``, ``InvalidResponseError`` and ``TowerTLSError`` live in ``_answer_errors.py``,
+``RunNotFoundError`` in ``_run_errors.py``.
 """
 
 from __future__ import annotations

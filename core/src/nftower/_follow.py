@@ -44,15 +44,26 @@ from ._flows import Flow, FlowContext, Notify, Sleep
 from ._lookups import workspace_id
 from ._models import Workflow
 from ._reports import run_url
-from .status import SUCCEEDED, Ending, check_target, ending, is_active
+from ._run_access import on_run
+from ._run_errors import RunNotFoundError
+from .status import MAX_POLL_ERRORS, SUCCEEDED, Ending, check_target, ending, is_active
 
-__all__ = ["FollowOutcome", "FollowRules", "Follower", "follow", "wait_result"]
+__all__ = [
+    "MAX_POLL_ERRORS",
+    "FollowOutcome",
+    "FollowRules",
+    "Follower",
+    "follow",
+    "wait_result",
+]
 
 logger = logging.getLogger("nftower")
 
-#: Consecutive failed status checks a single-run follow tolerates (each already retried).
-MAX_POLL_ERRORS = 3
-_TRANSIENT = (TowerConnectionError, ServerError, RateLimitError)
+# MAX_POLL_ERRORS (nftower.status): consecutive failed status checks a follow tolerates
+# (transport and server errors, and, once the run has been seen, answers that it is not found:
+# a 404 or a 403 with a good token). ``WorkflowMonitor`` and the Airflow sensor apply the same
+# count to each run they watch.
+_TRANSIENT = (TowerConnectionError, ServerError, RateLimitError, RunNotFoundError)
 
 
 @dataclass(frozen=True)
@@ -237,16 +248,19 @@ def follow(
     """Describe the run every ``poll_interval`` until :class:`Follower` ends the wait.
 
     ``MAX_POLL_ERRORS`` failed status checks in a row are tolerated; the next one is raised.
+    A run that is not found before it was ever seen (a wrong id) is raised at once.
     """
     ws = yield from workspace_id(ctx)
     follower = Follower(workflow_id, rules, ctx.clock)
     errors = 0
     while True:
         try:
-            data = yield ep.describe_workflow(ws, workflow_id)
+            data = yield from on_run(ctx, ws, workflow_id, ep.describe_workflow(ws, workflow_id))
         except _TRANSIENT as exc:
             errors += 1
-            if errors > MAX_POLL_ERRORS:
+            if errors > MAX_POLL_ERRORS or (
+                isinstance(exc, RunNotFoundError) and follower.last is None
+            ):
                 raise
             logger.warning(
                 "Status check of run %s failed (%d/%d in a row), will poll again: %s",

@@ -10,6 +10,7 @@ import time
 from typing import Any, Literal, TypeVar
 
 from . import _endpoints as ep
+from . import status as run_status
 from ._exceptions import LaunchOutcomeUnknownError, TowerConfigError, TowerError
 from ._flows import Flow, FlowContext
 from ._launch_options import LaunchOptions
@@ -160,8 +161,16 @@ def _ensure(
             runs, key=lambda r: (attempt_number(r.run_name or "", run_name), created_at(r))
         )
         status = newest.status
-        if status is not None and (status.is_active or status.value == "SUCCEEDED"):
-            logger.info("Reattaching to run %s (%s), %s", newest.run_name, newest.id, status.value)
+        if not run_status.needs_relaunch(status):
+            shown = run_status.name(status)
+            logger.info("Reattaching to run %s (%s), %s", newest.run_name, newest.id, shown)
+            if not (run_status.is_active(status) or run_status.is_terminal(status)):
+                logger.warning(
+                    "Run %s is %s: its head job may still be running, so it is followed, "
+                    "never launched again",
+                    newest.run_name,
+                    shown,
+                )
             return RunHandle(
                 workflow_id=newest.id or "",
                 run_name=newest.run_name or run_name,

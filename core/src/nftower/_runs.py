@@ -30,6 +30,7 @@ from ._follow import follow as follow_run
 from ._lookups import collect, workspace_id
 from ._models import Progress, Task, TaskStatus, Workflow
 from ._reports import FailureReport, build_failure_report, run_url
+from ._run_access import on_run
 from ._run_files import failed_task_tails
 
 __all__ = [
@@ -47,15 +48,25 @@ MAX_LOG_PAGES = 50
 
 
 def get_workflow(ctx: FlowContext, /, workflow_id: str) -> Flow[Workflow]:
-    """A run with its progress, labels, job info and org / workspace names."""
+    """A run with its progress, labels, job info and org / workspace names.
+
+    A run that is unknown, deleted or not visible in the workspace raises
+    :class:`RunNotFoundError` (Tower answers 403 for it, as for a bad token: the token is
+    checked once to tell them apart).
+    """
     ws = yield from workspace_id(ctx)
-    return Workflow.model_validate((yield ep.describe_workflow(ws, _id(workflow_id))) or {})
+    wid = _id(workflow_id)
+    data = yield from on_run(ctx, ws, wid, ep.describe_workflow(ws, wid))
+    return Workflow.model_validate(data or {})
 
 
 def get_progress(ctx: FlowContext, /, workflow_id: str) -> Flow[Progress]:
     """Task counts of a run, overall and per process."""
     ws = yield from workspace_id(ctx)
-    return Progress.model_validate((yield ep.workflow_progress(ws, _id(workflow_id))) or {})
+    wid = _id(workflow_id)
+    return Progress.model_validate(
+        (yield from on_run(ctx, ws, wid, ep.workflow_progress(ws, wid))) or {}
+    )
 
 
 def list_tasks(
@@ -65,8 +76,11 @@ def list_tasks(
     wanted = TaskStatus(status) if status is not None else None
     ws = yield from workspace_id(ctx)
     wid = _id(workflow_id)
-    tasks = yield from collect(
-        lambda offset: ep.list_tasks(ws, wid, offset=offset), "tasks", Task.model_validate
+    tasks = yield from on_run(
+        ctx,
+        ws,
+        wid,
+        collect(lambda offset: ep.list_tasks(ws, wid, offset=offset), "tasks", Task.model_validate),
     )
     return [task for task in tasks if wanted is None or task.status == wanted]
 
@@ -80,7 +94,7 @@ def get_log(ctx: FlowContext, /, workflow_id: str, tail: int | None = 100) -> Fl
     lines: list[str] = []
     cursor: str | None = None
     for _ in range(MAX_LOG_PAGES):
-        data = yield ep.workflow_log(ws, wid, next=cursor)
+        data = yield from on_run(ctx, ws, wid, ep.workflow_log(ws, wid, next=cursor))
         page = (data or {}).get("log") or {}
         lines.extend(str(line) for line in page.get("entries") or [])
         if tail is not None:
@@ -95,7 +109,8 @@ def get_log(ctx: FlowContext, /, workflow_id: str, tail: int | None = 100) -> Fl
 def cancel(ctx: FlowContext, /, workflow_id: str, force: bool = False) -> Flow[None]:
     """Cancel a run (``force``: in Tower even if the compute environment cannot)."""
     ws = yield from workspace_id(ctx)
-    yield ep.cancel_workflow(ws, _id(workflow_id), force=bool(force))
+    wid = _id(workflow_id)
+    yield from on_run(ctx, ws, wid, ep.cancel_workflow(ws, wid, force=bool(force)))
 
 
 def follow(

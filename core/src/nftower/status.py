@@ -9,6 +9,8 @@ Example:
     (True, False, 'UNKNOWN')
     >>> status.reached("SUCCEEDED", target="RUNNING"), status.ending("CANCELLED")
     (True, <Ending.CANCELLED: 'cancelled'>)
+    >>> status.needs_relaunch("FAILED"), status.needs_relaunch("UNKNOWN")
+    (True, False)
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from enum import Enum
 __all__ = [
     "ACTIVE",
     "CANCELLED",
+    "ENDED_BADLY",
     "FAILED",
+    "MAX_POLL_ERRORS",
     "RUNNING",
     "SUBMITTED",
     "SUCCEEDED",
@@ -31,6 +35,7 @@ __all__ = [
     "is_active",
     "is_terminal",
     "name",
+    "needs_relaunch",
     "reached",
 ]
 
@@ -45,6 +50,11 @@ UNKNOWN = "UNKNOWN"
 ACTIVE = frozenset({SUBMITTED, RUNNING})
 #: Statuses of a run that will not change any more.
 TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
+#: Status checks in a row a wait tolerates to fail (each one already retried): transport and
+#: server errors, and answers that a run seen before is not found. The next one is raised.
+MAX_POLL_ERRORS = 3
+#: Statuses of a run that ended without success: the only ones ``ensure_run`` launches again for.
+ENDED_BADLY = frozenset({FAILED, CANCELLED})
 #: Statuses a wait may stop at, in the order a run passes through them.
 TARGETS = (SUBMITTED, RUNNING, SUCCEEDED)
 
@@ -80,6 +90,16 @@ def is_active(status: object) -> bool:
 def is_terminal(status: object) -> bool:
     """SUCCEEDED, FAILED or CANCELLED."""
     return name(status) in TERMINAL
+
+
+def needs_relaunch(status: object) -> bool:
+    """FAILED or CANCELLED: a run that ``ensure_run`` resumes or launches again.
+
+    Every other status is reattached to: an active or succeeded run, and also UNKNOWN (Tower
+    lost contact with the run, but its head job may still be running: a second launch could
+    run the pipeline twice), no status at all, or a status newer than this client.
+    """
+    return name(status) in ENDED_BADLY
 
 
 def check_target(target: object) -> str:

@@ -8,8 +8,12 @@ progress artifact is refreshed from `GET /workflow/{id}/progress` at most once p
 `poll_interval`, and slower when many waits share the process, so that progress reads of
 all of them stay under `PROGRESS_CALLS_PER_SECOND`.
 
-UNKNOWN is not terminal, but after `unknown_timeout` seconds it counts as final. Past
-`timeout` the wait raises `nftower.WaitTimeoutError`. When the wait ends any other way than
+UNKNOWN is not terminal, but after `unknown_timeout` seconds it counts as final: the
+`nftower.WorkflowFailedError` then starts with the core's sentence for it (the status, how
+long, `unknown_timeout`). Past `timeout` the wait raises `nftower.WaitTimeoutError`. A run that
+cannot be found (`nftower.RunNotFoundError`: deleted, or not visible to the token, which
+Tower answers 403 like a bad token) raises that error, naming the run, once the shared poller
+has looked for it a few times in a row. When the wait ends any other way than
 a finished run or a Tower API error (a timeout, a task or flow cancellation, a termination
 signal), the Tower run is cancelled unless `cancel_on_exit=False`; after an API error the
 run keeps going, so a retry can reattach to it.
@@ -35,7 +39,7 @@ from ._launching import follow_run, forget_run
 from ._reporting import RunReporter, counts_line, percent_done
 
 if TYPE_CHECKING:
-    from nftower import AsyncTowerClient, Workflow
+    from nftower import AsyncTowerClient, FollowOutcome, Workflow
     from nftower.monitor import WorkflowMonitor
 
     from .credentials import TowerCredentials
@@ -146,6 +150,7 @@ async def await_run(
     """
     from nftower import AsyncTowerClient, WorkflowStatus
     from nftower.monitor import WorkflowMonitor
+    from nftower.status import Ending
 
     await aguard(credentials)
     config = credentials.get_config()
@@ -155,9 +160,11 @@ async def await_run(
         reporter = reporter or RunReporter.for_workflow(first, client.run_url(first))
         await reporter.achanged(first)
         follow_run(plan.workflow_id, credentials, plan.cancel_on_exit)
-        workflow = first
+        workflow, reason = first, None
         if first.status is None or not first.status.is_terminal:
-            workflow = await _follow(client, monitor, plan, reporter)
+            outcome = await _follow(client, monitor, plan, reporter)
+            workflow = outcome.workflow or first
+            reason = outcome.explain() if outcome.kind is Ending.UNKNOWN else None
         forget_run(plan.workflow_id)
         succeeded = workflow.status is WorkflowStatus.SUCCEEDED
         report = None if succeeded else await client.failure_report(workflow)
@@ -165,17 +172,21 @@ async def await_run(
     if report is not None and plan.raise_on_failure:
         # Prefect repeats an exception's message in several records (task, flow, states):
         # one line and the run page there
-        raise report.to_error(brief=True)
+        error = report.to_error(brief=True)
+        if reason:  # UNKNOWN too long: the core's sentence first
+            error.message = f"{reason}; {error.message}"
+            error.args = (error.message,)
+        raise error
     return workflow
 
 
 async def _follow(
     client: AsyncTowerClient, monitor: WorkflowMonitor, plan: WaitPlan, reporter: RunReporter
-) -> Workflow:
+) -> FollowOutcome:
     """Status changes from the shared monitor until the run is final; cancel on interruption.
 
     When the wait ends is the core's rule (`monitor.follow`); a passed deadline becomes
-    `nftower.WaitTimeoutError`, every other outcome returns the run."""
+    `nftower.WaitTimeoutError`, every other outcome is returned (with its run)."""
     from nftower import WaitTimeoutError
     from nftower.status import Ending
 
@@ -198,7 +209,7 @@ async def _follow(
                 last_status=reporter.last_status,
             )
             raise error
-        return outcome.workflow
+        return outcome
     except BaseException as exc:
         error = exc
         raise

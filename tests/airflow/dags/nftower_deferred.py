@@ -37,7 +37,7 @@ with DAG("nftower_deferred", start_date=datetime(2024, 1, 1), schedule=None, cat
             poke_interval=0.2,
             trigger_rule="all_done",
         ),
-        TowerRunSensor(  # Tower answers 404 for a run that does not exist
+        TowerRunSensor(  # Tower answers 403 for a run that does not exist, as for a bad token
             task_id="d_sensor_missing",
             workflow_id="noSuchRun1234",
             deferrable=True,

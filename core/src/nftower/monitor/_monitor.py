@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._exceptions import AuthenticationError, WaitTimeoutError
-from .._follow import Follower, FollowOutcome, FollowRules
+from .._follow import MAX_POLL_ERRORS, Follower, FollowOutcome, FollowRules
 from .._models import Workflow
 from ..ratelimit import limiter_key
 from ..status import SUCCEEDED, Ending
@@ -46,6 +46,8 @@ class _Subscriber:
 class _Watch:
     last: Workflow | None = None
     subscribers: list[_Subscriber] = field(default_factory=list)
+    #: cycles in a row that could not find this run
+    misses: int = 0
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,11 @@ class WorkflowMonitor:
     left those lists (see :class:`~nftower.monitor.StatusPoller`).
 
     A failed cycle is retried next cycle; after ``max_errors`` consecutive failures, or at once
-    on an authentication error, the error is raised to every watcher.
+    on an authentication error, the error is raised to every watcher. A run that cannot be
+    found (:class:`~nftower.RunNotFoundError`: a wrong id, a deleted run, a run this token may
+    not see; Tower's 403 for it is told apart from a bad token) ends its own watchers' waits
+    alone: at once if it was never seen, else once ``MAX_POLL_ERRORS`` more cycles in a row
+    could not find it (the rule of ``client.follow``). The other runs are still watched.
 
     >>> import asyncio
     >>> from nftower import TowerConfig
@@ -345,11 +351,13 @@ class WorkflowMonitor:
     def _publish(
         self, observed: Mapping[str, Workflow], missing: Mapping[str, BaseException]
     ) -> None:
+        tolerated: list[tuple[str, int, BaseException]] = []
         with self._lock:
             for run, workflow in observed.items():
                 watch = self._watches.get(run)
                 if watch is None:
                     continue
+                watch.misses = 0
                 previous = watch.last.status if watch.last is not None else None
                 if previous is not None and previous == workflow.status:
                     continue
@@ -358,6 +366,21 @@ class WorkflowMonitor:
                 if workflow.status is not None and workflow.status.is_terminal:
                     del self._watches[run]
             for run, error in missing.items():
-                watch = self._watches.pop(run, None)
-                for subscriber in watch.subscribers if watch is not None else ():
+                watch = self._watches.get(run)
+                if watch is None:
+                    continue
+                if watch.last is not None and watch.misses < MAX_POLL_ERRORS:
+                    watch.misses += 1
+                    tolerated.append((run, watch.misses, error))
+                    continue
+                del self._watches[run]
+                for subscriber in watch.subscribers:
                     subscriber.send(error)
+        for run, misses, error in tolerated:
+            logger.warning(
+                "Run %s was not found (%d/%d in a row), will look again: %s",
+                run,
+                misses,
+                MAX_POLL_ERRORS,
+                error,
+            )

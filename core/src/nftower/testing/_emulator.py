@@ -20,7 +20,9 @@ class TowerEmulator:
     Runs advance on a clock scaled by ``speed`` (emulated seconds per real second), so a
     default 20-second run finishes in about one real second at ``speed=20``.
     ``retry_after=False`` sends 429s without a ``Retry-After`` header;
-    ``bad_token_status=401`` answers a bad token with 401 and an empty body (default: 403).
+    ``bad_token_status=401`` answers a bad token with 401 and an empty body (default: 403);
+    ``unknown_run_status=404`` answers an unknown, deleted or hidden run id with 404 (default:
+    403, as Tower does, with the body of a bad token).
 
     >>> import httpx
     >>> with TowerEmulator(speed=100) as emu:
@@ -43,6 +45,7 @@ class TowerEmulator:
         seed: bool = True,
         retry_after: bool = True,
         bad_token_status: int = 403,
+        unknown_run_status: int = 403,
     ) -> None:
         if bad_token_status not in (401, 403):
             raise ValueError("bad_token_status must be 401 or 403")
@@ -52,7 +55,7 @@ class TowerEmulator:
             raise ValueError("rate_limit_window must be positive")
         self.token: str = token or secrets.token_urlsafe(32)
         self._state = EmulatorState(
-            world=World(speed=float(speed), seed=seed),
+            world=World(speed=float(speed), seed=seed, unknown_run_status=unknown_run_status),
             limiter=SlidingWindowLimiter(rate_limit, rate_limit_window),
             retry_after=retry_after,
             bad_token_status=bad_token_status,

@@ -108,6 +108,24 @@ def not_found(message: str) -> ApiError:
     return ApiError(404, message)
 
 
+UNKNOWN_RUN_STATUSES = (403, 404)
+
+
+def unknown_run(workflow_id: str, status: int = 403) -> ApiError:
+    """The answer for a run id that is unknown, deleted or of another workspace.
+
+    Real Tower answers 403 with the same body as a bad token (tw reports every 403 on a run
+    as "Unknown. Check that the provided identifier is correct."); ``status=404`` answers a
+    plain not-found instead. Neither carries an Error ID.
+
+    >>> unknown_run("4Bi5").body(), unknown_run("4Bi5", 404).body()
+    ({'message': 'Operation not allowed'}, {'message': "Workflow '4Bi5' not found"})
+    """
+    if status not in UNKNOWN_RUN_STATUSES:
+        raise ValueError(f"unknown_run_status must be 403 or 404, got {status!r}")
+    return forbidden() if status == 403 else not_found(f"Workflow '{workflow_id}' not found")
+
+
 def iso(timestamp: float | None) -> str | None:
     """Format an epoch timestamp the way Tower documents it: ``YYYY-MM-DDTHH:MM:SSZ`` (UTC,
     whole seconds, fractions dropped).

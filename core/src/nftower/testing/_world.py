@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import bad_request, forbidden, not_found, random_id
+from ._errors import bad_request, forbidden, not_found, random_id, unknown_run
 from ._labels import get_or_create
 from ._launch import (
     Problems,
@@ -55,10 +55,18 @@ class World:
     """Entities and runs of one emulator instance (see docs/emulator.md, *Seeded world*)."""
 
     def __init__(
-        self, *, speed: float, seed: bool = True, clock: Callable[[], float] = time.time
+        self,
+        *,
+        speed: float,
+        seed: bool = True,
+        clock: Callable[[], float] = time.time,
+        unknown_run_status: int = 403,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
+        unknown_run("", unknown_run_status)  # checks the status
+        #: what an unknown, deleted or hidden run id answers (403 as Tower, or 404)
+        self.unknown_run_status = unknown_run_status
         self.lock = threading.RLock()
         self.speed = speed
         self.clock = clock
@@ -144,10 +152,8 @@ class World:
 
     def run(self, ctx: Context, workflow_id: str) -> Run:
         run = self.runs.get(workflow_id)
-        if run is None or run.deleted:
-            raise not_found(f"Workflow '{workflow_id}' not found")
-        if run.workspace_id != ctx:
-            raise forbidden()
+        if run is None or run.deleted or run.workspace_id != ctx:
+            raise unknown_run(workflow_id, self.unknown_run_status)
         return run
 
     def runs_in(self, ctx: Context) -> list[Run]:

@@ -60,6 +60,14 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         default=403,
         help="status answered to a bad token; 401 has an empty body (default: %(default)s)",
     )
+    parser.add_argument(
+        "--unknown-run-status",
+        type=int,
+        choices=(403, 404),
+        default=403,
+        help="status answered for an unknown, deleted or hidden run id; 403 is Tower's "
+        "(default: %(default)s)",
+    )
     return parser
 
 
@@ -86,6 +94,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "nftower-emulator") -> i
         seed=not args.no_seed,
         retry_after=not args.no_retry_after,
         bad_token_status=args.bad_token_status,
+        unknown_run_status=args.unknown_run_status,
     )
     stop = threading.Event()
 
