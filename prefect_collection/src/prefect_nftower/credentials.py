@@ -127,16 +127,47 @@ class TowerCredentials(CredentialsBlock):
             nftower.TowerConfigError: no token here nor in TOWER_ACCESS_TOKEN; a masked token
                 whose saved block cannot be reloaded; a bad timeout or verify value.
         """
-        from nftower import TowerConfig
+        import os
 
+        from nftower import TowerConfig, TowerConfigError
+
+        token = self._token()
+        if not token and not os.environ.get("TOWER_ACCESS_TOKEN", "").strip():
+            raise TowerConfigError(
+                f"No access token: the Access Token field of the TowerCredentials block "
+                f"{describe(self)} is empty and TOWER_ACCESS_TOKEN is not set (create a token "
+                "under 'Your tokens' in the Tower web UI)."
+            )
         return TowerConfig.from_env(
-            token=self._token() or None,
+            token=token or None,
             api_url=self.api_url or None,
             workspace=self.workspace or None,
             rate_limit_backend=self.rate_limit_backend or None,
             timeout=self.timeout,
             verify=_verify(self.verify),
+            settings_hint=self.settings_hint(),
         )
+
+    def settings_hint(self) -> str:
+        """What to check when Tower refuses the token: this block's fields that set the token,
+        the workspace and the API URL, and the variables the empty ones fall back to.
+
+        Examples:
+            >>> TowerCredentials(access_token="x" * 20, workspace="acme/prod").settings_hint()
+            'the TowerCredentials block that was never saved: fields Access Token and Workspace, and TOWER_API_ENDPOINT'
+        """  # noqa: E501
+        token = self.access_token.get_secret_value().strip() if self.access_token else ""
+        fields = {
+            "Access Token": ("TOWER_ACCESS_TOKEN", token),
+            "Workspace": ("TOWER_WORKSPACE_ID", self.workspace),
+            "API URL": ("TOWER_API_ENDPOINT", self.api_url),
+        }
+        here = [label for label, (_, value) in fields.items() if value]
+        others = [variable for variable, value in fields.values() if not value]
+        parts = [f"field{'s' if len(here) > 1 else ''} {_and(here)}"] if here else []
+        if others:
+            parts.append(_and(others))
+        return f"the TowerCredentials block {describe(self)}: {', and '.join(parts)}"
 
     def _token(self) -> str:
         token = self.access_token.get_secret_value().strip() if self.access_token else ""
@@ -197,3 +228,7 @@ def _verify(value: str) -> bool | str:
     if text.lower() in _OFF:
         return False
     return text
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
