@@ -18,7 +18,8 @@ from nftower import _operations as ops
 from nftower import _runs as runs
 from nftower._api_errors import api_error
 from nftower._endpoints import Call
-from nftower._flows import Emit, FlowContext, Notify, Sleep
+from nftower._flows import Emit, FlowContext, Notify, Shared, Sleep
+from nftower.ratelimit._records import MemoryRecords
 
 
 class FakeClock:
@@ -32,6 +33,7 @@ class FakeClock:
 def drive(flow: Any, answer: Callable[[Call], Any], clock: FakeClock | None = None) -> Any:
     """Answer each Call with ``answer(call)`` (a returned exception is thrown in)."""
     emitted: list[Any] = []
+    records = MemoryRecords()
     value: Any = None
     error: BaseException | None = None
     while True:
@@ -47,6 +49,8 @@ def drive(flow: Any, answer: Callable[[Call], Any], clock: FakeClock | None = No
             clock.now += step.seconds
         elif isinstance(step, Notify):
             step.callback(step.workflow)
+        elif isinstance(step, Shared):  # the shared records the client keeps (look-ups)
+            value = step.action(records)
         else:
             result = answer(step)
             if isinstance(result, BaseException):

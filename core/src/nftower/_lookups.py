@@ -2,17 +2,21 @@
 pagination, launchpad pipelines and runs by name. The first four are client operations too,
 written here once (``ctx`` becomes ``self``).
 
-Example (driving a flow by hand, as the tests do):
+Example (driving a flow by hand, as the tests do; ``Shared`` steps ask the host's records
+whether another client resolved the name a moment ago, see :mod:`nftower._lookup_cache`):
     >>> from nftower import TowerConfig
+    >>> from nftower.ratelimit._records import MemoryRecords
+    >>> records = MemoryRecords()
     >>> cfg = TowerConfig(token="tower-access-token", workspace="acme/prod")
     >>> flow = workspace_id(FlowContext(cfg))
-    >>> next(flow).operation
+    >>> flow.send(next(flow).action(records)).operation
     'GET /user-info'
     >>> flow.send({"user": {"id": 1, "userName": "ada"}}).operation
     'GET /user/{userId}/workspaces'
+    >>> keep = flow.send({"orgsAndWorkspaces": [
+    ...     {"orgName": "acme", "workspaceName": "prod", "workspaceId": 42}]})
     >>> try:
-    ...     flow.send({"orgsAndWorkspaces": [
-    ...         {"orgName": "acme", "workspaceName": "prod", "workspaceId": 42}]})
+    ...     flow.send(keep.action(records))
     ... except StopIteration as done:
     ...     print(done.value)
     42
@@ -29,6 +33,7 @@ from . import _endpoints as ep
 from ._endpoints import PAGE_SIZE, Call
 from ._exceptions import NotFoundError, TowerConfigError
 from ._flows import Emit, Flow, FlowContext, Listing
+from ._lookup_cache import remembered
 from ._models import Workflow
 from ._resources import Pipeline, UserInfo, Workspace
 
@@ -60,18 +65,23 @@ def workspace_id(ctx: FlowContext, /) -> Flow[int | None]:
     wanted = ctx.config.workspace_name
     if wanted is None:
         resolved = ctx.config.workspace_id
-    else:
-        workspaces = yield from list_workspaces(ctx)
-        matches = [
-            ws.workspace_id
-            for ws in workspaces
-            if (ws.org_name, ws.workspace_name) == wanted and ws.workspace_id is not None
-        ]
-        if not matches:
-            raise TowerConfigError(_unknown_workspace("/".join(wanted), workspaces))
-        resolved = matches[0]
+    else:  # shared by the host's clients for a while (see _lookup_cache)
+        name = "/".join(wanted)
+        resolved = yield from remembered(ctx, "workspace", name, _resolve(ctx, wanted), int, int)
     ctx.resolved_workspace[:] = [resolved]
     return resolved
+
+
+def _resolve(ctx: FlowContext, wanted: tuple[str, str]) -> Flow[int | None]:
+    workspaces = yield from list_workspaces(ctx)
+    matches = [
+        ws.workspace_id
+        for ws in workspaces
+        if (ws.org_name, ws.workspace_name) == wanted and ws.workspace_id is not None
+    ]
+    if not matches:
+        raise TowerConfigError(_unknown_workspace("/".join(wanted), workspaces))
+    return matches[0]
 
 
 def _unknown_workspace(wanted: str, workspaces: list[Workspace]) -> str:
@@ -193,6 +203,23 @@ def find_pipeline(ctx: FlowContext, /, name: str) -> Flow[Pipeline | None]:
     """The launchpad pipeline named exactly ``name`` (own or shared), ``None`` if there is none;
     :class:`TowerConfigError` listing their ids when several have that name."""
     ws = yield from workspace_id(ctx)
+    return (  # shared by the host's clients for a while (see _lookup_cache)
+        yield from remembered(
+            ctx,
+            "pipeline",
+            f"{ws}\n{name}",
+            _find_pipeline(ws, name),
+            _dump,
+            Pipeline.model_validate,
+        )
+    )
+
+
+def _dump(pipeline: Pipeline) -> dict[str, Any]:
+    return pipeline.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _find_pipeline(ws: int | None, name: str) -> Flow[Pipeline | None]:
     found = yield from collect(
         lambda offset: ep.list_pipelines(ws, search=name, offset=offset, visibility="all"),
         "pipelines",
