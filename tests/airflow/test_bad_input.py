@@ -1,8 +1,11 @@
-"""Bad wait values on the operator: refused when the DAG is parsed, before any launch."""
+"""Bad input to the provider: wait values refused when the DAG is parsed, a bad token in the
+connection refused before any call."""
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 import pytest
 from nftower import TowerConfigError
@@ -25,3 +28,29 @@ def test_bad_wait_values_are_refused_when_the_dag_is_parsed(
     with pytest.raises(TowerConfigError) as caught:
         TowerLaunchOperator(task_id="launch", pipeline="hello", **options)
     assert words in str(caught.value)
+
+
+TOKEN = "eyJ0aWQiOiA0Mn0.c2VjcmV0LXZhbHVlLTAxMjM0"
+
+
+@pytest.mark.parametrize(
+    ("password", "words"),
+    [
+        (TOKEN[:20] + "\n" + TOKEN[20:], "contains a line break (at character 21)"),
+        (f"\u201c{TOKEN}\u201d", "wrapped in quotes (U+201C LEFT DOUBLE QUOTATION MARK)"),
+        ("short-token", "only 11 character(s) long"),
+    ],
+    ids=["newline", "typographic quotes", "short"],
+)
+def test_a_bad_token_in_the_connection_fails_its_test_without_a_call(
+    password: str, words: str, tower_conn: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nftower_airflow.hooks import TowerHook
+
+    conn = {"conn_type": "tower", "host": tower_conn.url, "password": password}
+    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", json.dumps(conn))
+    ok, message = TowerHook().test_connection()
+    assert not ok
+    assert words in message
+    assert TOKEN[:12] not in message
+    assert tower_conn.requests == []

@@ -1,4 +1,5 @@
-"""Bad input to the Prefect flows and tasks: refused before the launch (no run to orphan)."""
+"""Bad input to the Prefect flows, tasks and blocks: refused before the launch (no run to
+orphan) or before any call."""
 
 from __future__ import annotations
 
@@ -53,3 +54,26 @@ def test_unknown_timeout_nan_is_refused_by_the_wait_task(
     with pytest.raises(TowerConfigError, match="unknown_timeout must be a finite number"):
         state.result()
     assert requests_of(emulator, token) == []
+
+
+TOKEN = "eyJ0aWQiOiA0Mn0.c2VjcmV0LXZhbHVlLTAxMjM0"
+
+
+@pytest.mark.parametrize(
+    ("access_token", "words"),
+    [
+        (TOKEN[:20] + "\n" + TOKEN[20:], "contains a line break (at character 21)"),
+        (f"\u201c{TOKEN}\u201d", "wrapped in quotes (U+201C LEFT DOUBLE QUOTATION MARK)"),
+    ],
+    ids=["newline", "typographic quotes"],
+)
+def test_a_bad_token_in_the_block_is_refused_before_any_call(
+    access_token: str, words: str, emulator: TowerEmulator
+) -> None:
+    requests_before = len(emulator.requests)
+    credentials = TowerCredentials(access_token=access_token, api_url=emulator.url)
+    with pytest.raises(TowerConfigError) as caught:
+        credentials.get_client()
+    assert words in str(caught.value)
+    assert TOKEN[:12] not in str(caught.value)
+    assert len(emulator.requests) == requests_before
