@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from nftower import TowerConfig, TowerError
 from nftower.testing import TowerEmulator
@@ -84,3 +85,26 @@ def test_the_token_never_leaks_from_the_core(
     for secret in (token, token[:12], token[-12:], token[:20]):
         assert secret not in text
     assert len(tower_emulator.launches) == 2  # ensure_run once, the failing run once
+
+
+def test_a_failure_report_never_repeats_the_token_a_run_printed(
+    make_client: Callable[..., Any],
+) -> None:
+    # a canned answer: a pipeline that prints its environment shows the token in its log
+    token = "eyJ0aWQiOiA0Mn0.c2VjcmV0LXZhbHVlLTAxMjM0"
+    printed = f"TOWER_ACCESS_TOKEN={token}"
+    answers = {
+        "/workflow/w1": {"workflow": {"id": "w1", "status": "FAILED", "errorMessage": printed}},
+        "/workflow/w1/tasks": {"tasks": [], "total": 0},
+        "/workflow/w1/log": {"log": {"entries": ["env:", printed], "truncated": False}},
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=answers[request.url.path])
+
+    transport = httpx.MockTransport(answer)
+    tower = make_client("https://tower.example.org", token, 7, transport=transport)
+    report = tower.failure_report("w1")
+    text = report.summary() + repr(report) + _every_form(report.to_error())
+    assert "TOWER_ACCESS_TOKEN=***" in text
+    assert token not in text

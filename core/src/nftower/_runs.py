@@ -32,6 +32,7 @@ from ._models import Progress, Task, TaskStatus, Workflow
 from ._reports import FailureReport, build_failure_report, run_url
 from ._run_access import on_run
 from ._run_files import failed_task_tails
+from ._secrets import redact_token
 
 __all__ = [
     "cancel",
@@ -181,7 +182,27 @@ def failure_report(
     tasks = yield from list_tasks(ctx, wf.id or "", TaskStatus.FAILED)
     tail = yield from get_log(ctx, wf.id or "", 50)
     stderr = yield from failed_task_tails(ctx, wf.id or "", tasks)
-    return build_failure_report(wf, tasks, tail, run_url(ctx.config.web_url, wf), stderr)
+    report = build_failure_report(wf, tasks, tail, run_url(ctx.config.web_url, wf), stderr)
+    return _without_token(report, ctx.config.token)
+
+
+def _without_token(report: FailureReport, token: str) -> FailureReport:
+    """``report`` with the token taken out of the text the run wrote (a pipeline that prints
+    its environment would show it, and the report goes to logs, XCom and artifacts)."""
+
+    def clean(text: str | None) -> str | None:
+        return redact_token(text, token) if text else text
+
+    return report.model_copy(
+        update={
+            "error_message": clean(report.error_message),
+            "error_report": clean(report.error_report),
+            "log_tail": [redact_token(line, token) for line in report.log_tail],
+            "task_stderr": {
+                key: redact_token(text, token) for key, text in report.task_stderr.items()
+            },
+        }
+    )
 
 
 def _id(workflow_id: object) -> str:

@@ -19,7 +19,14 @@ import unicodedata
 
 from ._exceptions import TowerConfigError
 
-__all__ = ["MASK", "MIN_TOKEN_LENGTH", "check_token", "redact", "redact_userinfo"]
+__all__ = [
+    "MASK",
+    "MIN_TOKEN_LENGTH",
+    "check_token",
+    "redact",
+    "redact_token",
+    "redact_userinfo",
+]
 
 #: What a secret is replaced with.
 MASK = "***"
@@ -117,6 +124,20 @@ def redact_userinfo(text: str) -> str:
     return _USERINFO.sub(lambda match: f"{match['scheme']}{MASK}@", text)
 
 
+def redact_token(text: str, token: str | None) -> str:
+    """``text`` with every whole occurrence of ``token`` replaced by ``***`` (when the token
+    is at least :data:`MIN_TOKEN_LENGTH` long; a shorter one is left alone).
+
+    Example:
+        >>> redact_token("export TOWER_ACCESS_TOKEN=eyJ0aWQiOiA0Mn0.c2VjcmV0",
+        ...              "eyJ0aWQiOiA0Mn0.c2VjcmV0")
+        'export TOWER_ACCESS_TOKEN=***'
+    """
+    if token and len(token) >= MIN_TOKEN_LENGTH and token in text:
+        return text.replace(token, MASK)
+    return text
+
+
 def redact(text: str, token: str | None) -> str:
     """``text`` with every whole occurrence of ``token`` (when it is at least
     :data:`MIN_TOKEN_LENGTH` long) and every URL's ``user:password@`` replaced by ``***``.
@@ -128,6 +149,5 @@ def redact(text: str, token: str | None) -> str:
         >>> redact("certificate verify failed", "t")
         'certificate verify failed'
     """
-    if token and len(token) >= MIN_TOKEN_LENGTH and token in text:
-        text = text.replace(token, MASK)
+    text = redact_token(text, token)
     return redact_userinfo(text) if "@" in text else text
