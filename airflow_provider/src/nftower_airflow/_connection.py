@@ -18,8 +18,10 @@ _EXTRA_FIELDS = {
     "rate_limit_window": "rate_limit_window",
     "ui_url": "ui_url",
     "accept_version": "accept_version",
+    "verify": "verify",
 }
 _NUMERIC = {"timeout": float, "rate_limit_window": float, "max_retries": int, "rate_limit": int}
+_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 _TOKEN_EXTRAS = ("token", "access_token")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
@@ -113,6 +115,27 @@ def api_url_from_connection(host: str | None, schema: str | None, port: int | No
     return f"https://{netloc.rstrip('/')}{path}"
 
 
+def verify_from_extra(value: Any) -> bool | str:
+    """The ``verify`` extra as ``TowerConfig.verify``: a bool (JSON ``true`` / ``false`` or
+    the words ``"true"`` / ``"false"``, ``"yes"`` / ``"no"``, ``"1"`` / ``"0"``), else the
+    path of a CA bundle.
+
+    Example:
+        >>> verify_from_extra("False"), verify_from_extra(True)
+        (False, True)
+        >>> verify_from_extra("/etc/ssl/certs/acme-ca.pem")
+        '/etc/ssl/certs/acme-ca.pem'
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    return text
+
+
 def _extra_value(extra: dict[str, Any], key: str) -> Any:
     for name in (key, f"extra__tower__{key}"):
         value = extra.get(name)
@@ -152,5 +175,8 @@ def settings_from_connection(
         value = _extra_value(extra, key)
         if value is None or target in values:
             continue
-        values[target] = _NUMERIC[key](value) if key in _NUMERIC else value
+        if key == "verify":
+            values[target] = verify_from_extra(value)
+        else:
+            values[target] = _NUMERIC[key](value) if key in _NUMERIC else value
     return ConnectionSettings(values=values, token_from_password=token_from_password)

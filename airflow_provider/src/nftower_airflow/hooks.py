@@ -125,7 +125,12 @@ class TowerHook(BaseHook):
         return AsyncTowerClient(config=await self.aget_config())
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check the API URL, the token and the workspace (used by the UI's Test button)."""
+        """Check the API URL, the token, TLS and the workspace (used by the UI's Test button).
+
+        Fails with the client's words on a redirect (the web UI or a login page), an answer
+        that is not the API's, a certificate that fails the check (the ``verify`` extra) or
+        a user answer without a user name; never "connected" to something that is not Tower.
+        """
         from nftower import TowerError
 
         try:
@@ -136,7 +141,12 @@ class TowerHook(BaseHook):
         except TowerError as err:
             return False, str(err)
         version = getattr(service, "version", None) or "unknown version"
-        user_name = getattr(user, "user_name", None) or "unknown user"
+        user_name = getattr(user, "user_name", None)
+        if not user_name:
+            return False, (
+                "GET /user-info: the answer names no user, so this is not a Tower API that "
+                "knows the token; check the API URL (the API, e.g. https://tower.example.org/api)"
+            )
         where = f"workspace {workspace_id}" if workspace_id is not None else "personal workspace"
         return True, f"Connected to Tower ({version}) as {user_name}, {where}."
 

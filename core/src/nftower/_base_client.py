@@ -21,16 +21,16 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 import httpx
+from pydantic import ValidationError
 
-from ._answer_errors import TowerTLSError
-from ._api_errors import api_error
+from ._answer_errors import InvalidResponseError, TowerTLSError
+from ._answers import parse_answer, redirect_error, shape_error, status_error
 from ._config import NOT_GIVEN, NotGiven, TowerConfig, given
 from ._endpoints import Call, Sink
 from ._exceptions import (
     LaunchOutcomeUnknownError,
     RateLimitError,
     ServerError,
-    TowerAPIError,
     TowerConnectionError,
     TowerError,
     TowerTimeoutError,
@@ -38,7 +38,7 @@ from ._exceptions import (
 from ._flows import Emit, Flow, FlowContext, Notify, Shared, Sleep
 from ._models import Workflow
 from ._reports import run_url
-from ._retry import decide, parse_retry_after
+from ._retry import decide
 from ._secrets import redact
 from ._tls import FIX_HINT, TrustedCAs, cert_failure, trusted_cas, warn_unverified
 from ._version import __version__
@@ -239,13 +239,19 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
         yield the I/O steps for the driver and return the flow's result."""
         reply: Any = None
         error: TowerError | None = None
+        answered: Call | None = None  # the call whose answer the flow is reading
         while True:
             try:
                 step = flow.send(reply) if error is None else flow.throw(error)
             except StopIteration as stop:
                 return cast(T, stop.value)
+            except ValidationError as exc:
+                if answered is None:  # not about an answer
+                    raise
+                raise shape_error(answered, exc) from None
             reply, error = None, None
             if isinstance(step, Call):
+                answered = step
                 try:
                     reply = yield from self._attempts(step)
                 except TowerError as exc:
@@ -278,59 +284,21 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
         return redact(text, self._config.token)
 
     def _handle_response(self, call: Call, response: httpx.Response, elapsed: float, n: int) -> Any:
-        """Parsed JSON of a 2xx response (``None`` when empty), else raise the matching error."""
+        """The parsed answer of a 2xx response once it is shown to be the API's
+        (:func:`~nftower._answers.parse_answer`), else raise the matching error."""
         status = response.status_code
         if status >= 400:
-            error = self._status_error(call, response)
+            error = status_error(call, response, self._scrub, self._config.settings_hint)
             self._log(call, str(status), elapsed, n, error.error_id)
             if isinstance(error, RateLimitError):
                 self._limiter.report_rate_limited(error.retry_after)
             raise error
         self._log(call, str(status), elapsed, n, None)
+        if 300 <= status < 400:
+            raise redirect_error(call, response, self._config.api_url, self._scrub)
         if call.sink is not None:  # the body went to the sink
             return None
-        if status == 204 or not response.content.strip():
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise TowerConnectionError(
-                f"Tower answered HTTP {status} with a body that is not valid JSON: "
-                f"{self._snippet(response)}",
-                operation=call.operation,
-            ) from None
-
-    def _status_error(self, call: Call, response: httpx.Response) -> TowerAPIError:
-        message: str | None = None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if isinstance(body, dict) and isinstance(body.get("message"), str):
-            message = body["message"]
-            details = [
-                str(item.get("message"))
-                for item in body.get("errors") or []
-                if isinstance(item, dict) and item.get("message")
-            ]
-            if details:
-                message = f"{message} [{'; '.join(details)}]"
-        elif response.content.strip():
-            message = (
-                f"HTTP {response.status_code} (not a JSON error body: {self._snippet(response)})"
-            )
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        return api_error(
-            response.status_code,
-            call.operation,
-            self._scrub(message) if message else None,
-            retry_after=retry_after,
-            settings_hint=self._config.settings_hint,
-        )
-
-    def _snippet(self, response: httpx.Response) -> str:
-        text = re.sub(r"\s+", " ", response.text).strip()
-        return repr(self._scrub(text[:200] + ("..." if len(text) > 200 else "")))
+        return parse_answer(call, response, self._config.api_url, self._scrub)
 
     def _transport_error(self, call: Call, exc: Exception, elapsed: float, n: int) -> TowerError:
         """Map an httpx exception (once, here) to the matching nftower error."""
@@ -368,6 +336,8 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
 
     def _retry_delay(self, call: Call, attempt: int, error: TowerError) -> float | None:
         if isinstance(error, TowerTLSError):  # a certificate does not pass on a second try
+            return None
+        if isinstance(error, InvalidResponseError) and not error.retryable:
             return None
         delay = decide(call, attempt, error, max_retries=self._config.max_retries)
         if delay is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import IO, Any, Protocol
+from typing import IO, Any, Literal, Protocol
 from urllib.parse import quote
 
 __all__ = ["LAUNCH_OPERATION", "PAGE_SIZE", "Call", "Sink", "Upload"]
@@ -52,7 +52,10 @@ class Call:
     """One HTTP request to Tower, as data (no I/O).
 
     ``upload`` makes the body multipart; ``sink`` streams a 2xx answer's body into it instead
-    of parsing JSON; ``accept`` replaces the ``Accept`` header (file downloads).
+    of parsing JSON; ``accept`` replaces the ``Accept`` header (file downloads). ``answer``
+    is what the API answers on success: ``"object"`` (a JSON object; with ``key`` set,
+    ``(name, type)``, one whose ``name`` holds a value of that type), ``"none"`` (204 No
+    Content) or ``"any"``; anything else is an error (see :mod:`nftower._answers`).
     """
 
     method: str
@@ -65,6 +68,8 @@ class Call:
     upload: Upload | None = None
     sink: Sink | None = None
     accept: str | None = None
+    answer: Literal["object", "none", "any"] = "object"
+    key: tuple[str, type[Any]] | None = None
 
     @property
     def operation(self) -> str:
@@ -111,6 +116,7 @@ def raw(
         json=json,
         idempotent=method in _IDEMPOTENT_METHODS,
         label=f"{method} {path}",
+        answer="any",
     )
 
 
@@ -119,12 +125,12 @@ def raw(
 
 def service_info() -> Call:
     """``GET /service-info`` (no auth needed)."""
-    return Call("GET", "/service-info")
+    return Call("GET", "/service-info", key=("serviceInfo", dict))
 
 
 def user_info() -> Call:
     """``GET /user-info``."""
-    return Call("GET", "/user-info")
+    return Call("GET", "/user-info", key=("user", dict))
 
 
 def user_workspaces(user_id: int) -> Call:
@@ -214,12 +220,19 @@ def launch(
         params=_query(workspace_id, sourceWorkspaceId=source_workspace_id),
         json={"launch": dict(request)},
         idempotent=False,
+        key=("workflowId", str),
     )
 
 
 def describe_workflow(workspace_id: int | None, workflow_id: str) -> Call:
     """``GET /workflow/{workflowId}``."""
-    return Call("GET", "/workflow/{workflowId}", {"workflowId": workflow_id}, _query(workspace_id))
+    return Call(
+        "GET",
+        "/workflow/{workflowId}",
+        {"workflowId": workflow_id},
+        _query(workspace_id),
+        key=("workflow", dict),
+    )
 
 
 def list_workflows(
@@ -227,7 +240,10 @@ def list_workflows(
 ) -> Call:
     """``GET /workflow`` (one page); ``search`` takes free text and ``key:value`` filters."""
     return Call(
-        "GET", "/workflow", params=_query(workspace_id, search=search, offset=offset, max=max)
+        "GET",
+        "/workflow",
+        params=_query(workspace_id, search=search, offset=offset, max=max),
+        key=("workflows", list),
     )
 
 
@@ -272,6 +288,7 @@ def cancel_workflow(workspace_id: int | None, workflow_id: str, *, force: bool =
         _query(workspace_id, force="true" if force else None),
         json={},
         idempotent=True,
+        answer="none",
     )
 
 
