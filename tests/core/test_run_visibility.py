@@ -12,6 +12,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -103,6 +104,30 @@ def test_a_403_on_a_run_with_a_good_token_names_the_run(
     assert count(tower_emulator, "GET", "/user-info") == 1  # the token, checked once
     request_path = path.format("noSuchRun00000")
     assert count(tower_emulator, "POST" if operation == "cancel" else "GET", request_path) == 1
+
+
+def test_relaunch_and_downloads_of_an_unknown_run_name_it(
+    tower: Any, tower_emulator: TowerEmulator, tmp_path: Path
+) -> None:
+    with pytest.raises(RunNotFoundError, match="Run 'noSuchRun00000' is unknown"):
+        tower.relaunch("noSuchRun00000")
+    with pytest.raises(RunNotFoundError, match="Run 'noSuchRun00000' is unknown"):
+        tower.download_run_file("noSuchRun00000", "nf-noSuchRun00000.log", tmp_path / "log")
+    with pytest.raises(RunNotFoundError, match="Run 'noSuchRun00000' is unknown"):
+        tower.download_task_file("noSuchRun00000", 1, ".command.err", tmp_path / "err")
+    assert tower_emulator.launches == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_gone_file_of_a_visible_run_is_not_a_missing_run(
+    tower: Any, tower_emulator: TowerEmulator, tmp_path: Path
+) -> None:
+    workflow_id = tower.launch("hello")
+    tower.wait(workflow_id, poll_interval=POLL, timeout=60)
+    tower_emulator.expire_run_files(workflow_id, f"nf-{workflow_id}.log")
+    with pytest.raises(NotFoundError, match="is gone") as caught:
+        tower.download_run_file(workflow_id, f"nf-{workflow_id}.log", tmp_path / "log")
+    assert not isinstance(caught.value, RunNotFoundError)
 
 
 def test_an_org_workspace_name_is_shown_with_its_id(tower_emulator: TowerEmulator) -> None:
@@ -227,8 +252,12 @@ async def test_a_run_that_vanishes_ends_only_its_own_wait_in_the_monitor(
     monitor = WorkflowMonitor.shared(monitor_config(emu), poll_interval=POLL)
     good = asyncio.create_task(monitor.wait(kept, timeout=60))
 
+    deleted: list[bool] = []
+
     async def vanish(workflow: Workflow) -> None:
-        await asyncio.to_thread(delete_run, emu, doomed)
+        if not deleted:  # once: a status seen before the delete may still be on its way
+            deleted.append(True)
+            await asyncio.to_thread(delete_run, emu, doomed)
 
     with pytest.raises(RunNotFoundError) as caught:
         await monitor.wait(doomed, timeout=60, on_change=vanish)
@@ -239,3 +268,32 @@ async def test_a_run_that_vanishes_ends_only_its_own_wait_in_the_monitor(
     assert (await asyncio.wait_for(good, 30)).status is WorkflowStatus.SUCCEEDED
     assert monitor.stats().errors == 0  # no cycle failed: the token was never in doubt
     assert len(emu.launches) == 2
+
+
+async def test_one_transient_404_in_the_monitor_is_ridden_out(
+    tower_emulator: TowerEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emu = tower_emulator
+    with TowerClient(emu.url, emu.token, emu.workspace_id, rate_limit_backend="memory://") as c:
+        run = c.launch("hello", params=HANG)
+    emu.set_status(run, "UNKNOWN")  # not in the running list: described every cycle
+    path = f"/workflow/{run}"
+
+    def blip() -> None:
+        emu.inject("status", method="GET", path=f"^{path}$", status=404)
+
+    async def finish_after_the_blip() -> None:
+        for _ in range(3000):  # a minute at most
+            if count(emu, "GET", path, 404):
+                break
+            await asyncio.sleep(0.02)
+        emu.set_status(run, "SUCCEEDED")
+
+    finisher = asyncio.create_task(finish_after_the_blip())
+    monitor = WorkflowMonitor.shared(monitor_config(emu), poll_interval=POLL)
+    with caplog.at_level(logging.WARNING, logger="nftower.monitor"):
+        final = await monitor.wait(run, timeout=60, unknown_timeout=None, on_change=once(blip))
+    await finisher
+    assert final.status is WorkflowStatus.SUCCEEDED
+    assert count(emu, "GET", path, 404) == 1
+    assert f"Run {run} was not found (1/{MAX_POLL_ERRORS} in a row), will look again" in caplog.text

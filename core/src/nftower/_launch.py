@@ -24,6 +24,7 @@ from ._launch_request import (
 from ._lookups import attempt_number, created_at, find_runs, workspace_id
 from ._models import Workflow
 from ._resources import ComputeEnv, RunHandle
+from ._run_access import on_run
 from ._run_lease import Lease, holding_lease, launch_grace
 from ._runname import RELAUNCH_SUFFIX_ROOM, check_run_name
 
@@ -80,7 +81,9 @@ def relaunch(
             "of the run it resumes; pass resume=False to relaunch into another work directory"
         )
     ws = yield from workspace_id(ctx)
-    wf = Workflow.model_validate((yield ep.describe_workflow(ws, workflow_id)) or {})
+    wf = Workflow.model_validate(
+        (yield from on_run(ctx, ws, workflow_id, ep.describe_workflow(ws, workflow_id))) or {}
+    )
     saved = ((yield ep.describe_workflow_launch(ws, workflow_id)) or {}).get("launch") or {}
     request = copy_launch(saved)
     env = ComputeEnv.model_validate(saved.get("computeEnv") or {})

@@ -49,16 +49,24 @@ T = TypeVar("T")
 
 
 def on_run(
-    ctx: FlowContext, ws: int | None, workflow_id: str, step: Call | Flow[T]
+    ctx: FlowContext,
+    ws: int | None,
+    workflow_id: str,
+    step: Call | Flow[T],
+    *,
+    run_404: bool = True,
 ) -> Flow[T | Any]:
     """Send ``step`` (a call, or a flow of calls, on run ``workflow_id``); a 404, or a 403 with
-    a good token, becomes :class:`~nftower.RunNotFoundError`."""
+    a good token, becomes :class:`~nftower.RunNotFoundError`. ``run_404=False`` leaves a 404
+    alone, for calls whose 404 means something else (a run file that is gone)."""
     flow: Flow[Any] = _send(step) if isinstance(step, Call) else step
     try:
         return (yield from flow)
     except RunNotFoundError:
         raise
     except NotFoundError as missing:
+        if not run_404:
+            raise
         raise run_not_found(ctx, ws, workflow_id, missing) from None
     except AuthenticationError as denied:
         if denied.status_code != 403:

@@ -27,6 +27,7 @@ from ._exceptions import BadRequestError, NotFoundError, TowerAPIError, TowerCon
 from ._flows import Flow, FlowContext
 from ._lookups import workspace_id
 from ._models import Task
+from ._run_access import on_run
 from ._sinks import Destination, FileSink, TailSink
 
 __all__ = [
@@ -108,7 +109,8 @@ def download_run_file(
     sink = FileSink(destination)
     ws = yield from workspace_id(ctx)
     call = ep.download_workflow_file(ws, workflow_id, file_name, sink)
-    return (yield from _download(call, sink, file_name, workflow_id))
+    download = _download(call, sink, file_name, workflow_id)
+    return (yield from on_run(ctx, ws, workflow_id, download, run_404=False))
 
 
 def download_task_file(
@@ -130,7 +132,8 @@ def download_task_file(
     sink = FileSink(destination)
     ws = yield from workspace_id(ctx)
     call = ep.download_task_file(ws, workflow_id, task_id, name, sink)
-    return (yield from _download(call, sink, f"task {task_id}'s {name}", workflow_id))
+    download = _download(call, sink, f"task {task_id}'s {name}", workflow_id)
+    return (yield from on_run(ctx, ws, workflow_id, download, run_404=False))
 
 
 def task_file_tail(
