@@ -6,6 +6,7 @@ server on loopback that records what it got; a redirect is never followed with t
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -280,3 +281,14 @@ def test_request_escape_hatch_still_takes_any_json_and_an_empty_answer(
         tower = client_of(make_client, server)
         assert tower.request("GET", "/workflow/abc/metrics") == [1, 2]
         assert tower.request("DELETE", "/labels/3") is None
+
+
+def test_a_redirected_download_is_an_error_and_writes_no_file(
+    make_client: ClientFactory, tmp_path: Path
+) -> None:
+    target = tmp_path / "nf-4Bi5xBK6E2Nbhj.log"
+    with recording_server(lambda r: RedirectResponse("/login", status_code=302)) as server:
+        with pytest.raises(RedirectError):
+            client_of(make_client, server).download_run_file("4Bi5xBK6E2Nbhj", target.name, target)
+        assert len(server.seen) == 1
+    assert not target.exists()

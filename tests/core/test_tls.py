@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
+import subprocess
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,3 +187,26 @@ def test_a_missing_ca_variable_file_is_a_clear_error(
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "gone.pem"))
     with pytest.raises(TowerConfigError, match="SSL_CERT_FILE="):
         TowerClient("https://tower.example.org/api", "t0123456789abcdef")
+
+
+def _hashed_directory(ca_file: str, directory: Path) -> Path:
+    """A CA directory as ``c_rehash`` makes it (the certificate under its subject hash)."""
+    directory.mkdir()
+    shutil.copy(ca_file, directory / "acme-ca.pem")
+    subprocess.run(["openssl", "rehash", str(directory)], check=True, capture_output=True)
+    return directory
+
+
+def test_verify_and_ssl_cert_dir_take_a_directory_of_certificates(
+    https_server: RecordingServer,
+    certs: Certificates,
+    make_client: ClientFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    directory = _hashed_directory(certs.ca_file, tmp_path / "cas")
+    assert (
+        make_client(https_server.url, "t0123456789abcdef", verify=directory).service_info().version
+    )
+    monkeypatch.setenv("SSL_CERT_DIR", str(directory))
+    assert make_client(https_server.url, "t0123456789abcdef").service_info().version == "24.1.0"
