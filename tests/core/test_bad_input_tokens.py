@@ -155,3 +155,16 @@ def test_a_server_message_echoing_the_token_is_redacted(make_client: Any) -> Non
     assert str(caught.value) == (
         "400 GET /workflow: Bad token *** - the certificate is fine (Error ID: e1)"
     )
+
+
+@pytest.mark.parametrize("operation", ["launch", "ensure_run"])
+def test_a_well_formed_token_tower_does_not_know_is_one_403_not_a_retry_storm(
+    operation: str, tower_emulator: TowerEmulator, make_client: Any
+) -> None:
+    tower = make_client(tower_emulator.url, SECRET, tower_emulator.workspace_id)
+    with pytest.raises(AuthenticationError) as caught:
+        getattr(tower, operation)("hello", run_name="nightly")
+    assert "the access token is invalid or expired" in str(caught.value)
+    assert SECRET not in str(caught.value)
+    assert len(tower_emulator.requests) == 1
+    assert tower_emulator.launches == []
