@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from nftower.testing import TowerEmulator
 
 LAUNCH = r"^/workflow/launch$"
@@ -51,8 +52,11 @@ class Cell:
     unknown_timeout: float = 3600.0
     #: what the nftower log must say (a regular expression)
     log: str = ""
-    #: the run ends SUCCEEDED (else the work fails with the run's end explained)
-    succeeds: bool = True
+    #: how the work ends: "succeeded" (the run SUCCEEDED), "unknown" (it stayed UNKNOWN too
+    #: long) or "vanished" (the run was deleted in Tower while watched)
+    ends: str = "succeeded"
+    #: the run is deleted in Tower once the watching has begun
+    vanish: bool = False
     env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -70,14 +74,17 @@ _ERROR_ID = r"Error ID: \w{10,}"
 _UNKNOWN = r"outcome of the launch of run \S+ is unknown"
 
 CELLS: tuple[Cell, ...] = (
-    *(
-        Cell(
-            f"http-{status}-burst",
-            "lookups",
-            (_burst("status", "GET", None, 2, status=status),),
-            log=rf"{_RETRIED}: {status} GET .*{_ERROR_ID}",
-        )
-        for status in (500, 502, 503, 504)
+    Cell(
+        "http-500-burst",
+        "lookups",
+        (_burst("status", "GET", None, 2, status=500),),
+        log=rf"{_RETRIED}: 500 GET .*{_ERROR_ID}",
+    ),
+    Cell(
+        "http-502-503-504-burst",
+        "lookups",
+        tuple(_burst("status", "GET", None, 1, status=status) for status in (502, 503, 504)),
+        log=rf"{_RETRIED}: 502 GET .*{_ERROR_ID}(.|\n)*: 503 GET (.|\n)*: 504 GET .*{_ERROR_ID}",
     ),
     Cell(
         "http-500-burst-mid-wait",
@@ -174,7 +181,14 @@ CELLS: tuple[Cell, ...] = (
         "launch",
         outcome="unknown",
         unknown_timeout=1.0,
-        succeeds=False,
+        tries=2,
+        ends="unknown",
+    ),
+    Cell(
+        "run-deleted-mid-wait",
+        "wait",
+        vanish=True,
+        ends="vanished",
     ),
     Cell(
         "server-gone-mid-wait",
@@ -276,6 +290,9 @@ class MidWait:
 
             if not self._until(watching):
                 return
+            if self.cell.vanish:
+                self._delete(launch.workflow_id)
+                return
             if self.cell.outage:
                 self.emu.stop()
                 time.sleep(self.cell.outage)
@@ -291,6 +308,19 @@ class MidWait:
             self.emu.set_status(launch.workflow_id, "SUCCEEDED")
         except BaseException as exc:  # reported by the test
             self.error = exc
+
+    def _delete(self, workflow_id: str) -> None:
+        answer = httpx.delete(
+            f"{self.emu.url}/workflow/{workflow_id}",
+            params={"workspaceId": self.emu.workspace_id, "force": "true"},
+            headers={"Authorization": f"Bearer {self.emu.token}"},
+        )
+        assert answer.status_code == 204, answer.text
+
+
+def vanished_text(workflow_id: str) -> str:
+    """What the error of a deleted run says (it names the run)."""
+    return f"Run '{workflow_id}' is unknown or not visible"
 
 
 def check_log(cell: Cell, text: str) -> None:

@@ -6,12 +6,22 @@ saying what happened (see tests/fault_cells.py and docs/reliability.md)."""
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import pytest
 from airflow_harness import FakeStateStore, FakeTaskInstance, conn_json, launch_run, make_context
-from fault_cells import CELLS, Cell, MidWait, arm, check_log, faults_left, launches
-from nftower import TowerError
+from fault_cells import (
+    CELLS,
+    Cell,
+    MidWait,
+    arm,
+    check_log,
+    faults_left,
+    launches,
+    vanished_text,
+)
+from nftower import RunNotFoundError, TowerError
 from nftower.testing import TowerEmulator
 from nftower_airflow.exceptions import TowerRunFailedError
 from nftower_airflow.operators import TowerLaunchOperator
@@ -59,16 +69,20 @@ def test_fault_matrix_airflow_operator(
                 break
             except (TowerError, TowerRunFailedError) as error:
                 result = error
-                if try_number == cell.tries or isinstance(error, TowerRunFailedError):
+                if try_number == cell.tries:
                     break
         assert faults_left(emu) == []
     assert driver.error is None
     (launch,) = launches(emu)
-    if cell.succeeds:
+    if cell.ends == "succeeded":
         assert result == launch.workflow_id
-    else:
+    elif cell.ends == "unknown":
         assert isinstance(result, TowerRunFailedError)
         assert "reported status UNKNOWN" in str(result)
+        assert re.search(r"Reattaching to run \S+ \(\w+\), UNKNOWN", caplog.text)
+    else:
+        assert isinstance(result, RunNotFoundError), result
+        assert vanished_text(launch.workflow_id) in str(result)
     check_log(cell, caplog.text)
 
 
@@ -93,9 +107,12 @@ async def test_fault_matrix_airflow_trigger(
     assert driver.error is None
     assert len(launches(emu)) == 1
     (event,) = events
-    if cell.succeeds:
+    if cell.ends == "succeeded":
         assert (event["status"], event["workflow_status"]) == ("success", "SUCCEEDED")
-    else:
+    elif cell.ends == "unknown":
         assert (event["status"], event["workflow_status"]) == ("failed", "UNKNOWN")
+    else:
+        assert event["status"] == "error", event
+        assert vanished_text(workflow_id) in event["message"]
     if cell.phase != "launch":
         check_log(cell, caplog.text)

@@ -5,11 +5,21 @@ the log saying what happened (see tests/fault_cells.py and docs/reliability.md).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import pytest
-from fault_cells import CELLS, Cell, MidWait, arm, check_log, faults_left, launches
-from nftower import FollowOutcome, TowerError
+from fault_cells import (
+    CELLS,
+    Cell,
+    MidWait,
+    arm,
+    check_log,
+    faults_left,
+    launches,
+    vanished_text,
+)
+from nftower import FollowOutcome, RunNotFoundError, TowerError
 from nftower.status import Ending
 from nftower.testing import TowerEmulator
 
@@ -31,11 +41,12 @@ def ensure_and_follow(tower: Any, cell: Cell, run_name: str) -> FollowOutcome:
             outcome: FollowOutcome = tower.follow(
                 handle.workflow_id, poll_interval=0.1, unknown_timeout=cell.unknown_timeout
             )
-            return outcome
+            if outcome.kind is Ending.SUCCEEDED or attempt == cell.tries:
+                return outcome
         except TowerError:
             if attempt == cell.tries:
                 raise
-            logging.getLogger("nftower").warning("try %d failed; retrying at once", attempt)
+        logging.getLogger("nftower").warning("try %d failed; retrying at once", attempt)
     raise AssertionError("unreachable")
 
 
@@ -56,15 +67,25 @@ def test_fault_matrix_core(
         emu.url, emu.token, emu.workspace_id, timeout=cell.timeout, max_retries=cell.max_retries
     )
     arm(emu, cell)
+    result: FollowOutcome | TowerError
     with MidWait(emu, cell) as driver:
-        outcome = ensure_and_follow(tower, cell, f"matrix-{cell.id}")
+        try:
+            result = ensure_and_follow(tower, cell, f"matrix-{cell.id}")
+        except TowerError as error:
+            result = error
         assert faults_left(emu) == []  # every fault of the cell hit
     assert driver.error is None
     (launch,) = launches(emu)
-    assert outcome.workflow_id == launch.workflow_id
-    if cell.succeeds:
-        assert outcome.kind is Ending.SUCCEEDED
+    if cell.ends == "vanished":
+        assert isinstance(result, RunNotFoundError), result
+        assert vanished_text(launch.workflow_id) in str(result)
     else:
-        assert outcome.kind is Ending.UNKNOWN
-        assert "Tower has lost track of it" in outcome.explain()
+        assert isinstance(result, FollowOutcome), result
+        assert result.workflow_id == launch.workflow_id
+        if cell.ends == "succeeded":
+            assert result.kind is Ending.SUCCEEDED
+        else:
+            assert result.kind is Ending.UNKNOWN
+            assert "Tower has lost track of it" in result.explain()
+            assert re.search(r"Reattaching to run \S+ \(\w+\), UNKNOWN", caplog.text)
     check_log(cell, caplog.text)

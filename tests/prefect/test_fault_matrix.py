@@ -9,8 +9,17 @@ import logging
 from typing import Any
 
 import pytest
-from fault_cells import CELLS, Cell, MidWait, arm, check_log, faults_left, launches
-from nftower import TowerConfig, Workflow
+from fault_cells import (
+    CELLS,
+    Cell,
+    MidWait,
+    arm,
+    check_log,
+    faults_left,
+    launches,
+    vanished_text,
+)
+from nftower import RunNotFoundError, TowerConfig, Workflow
 from nftower.testing import TowerEmulator
 from prefect import flow
 from prefect_nftower import TowerCredentials
@@ -57,10 +66,15 @@ def test_fault_matrix_prefect_flow(
         assert faults_left(emulator) == []
     assert driver.error is None
     (launch,) = launches(emulator, token)
-    if cell.succeeds:
+    if cell.ends == "succeeded":
         assert state.is_completed(), state
         assert state.result().id == launch.workflow_id
     else:
         assert state.is_failed()
-        assert "ended UNKNOWN" in str(state.result(raise_on_failure=False))
+        error = state.result(raise_on_failure=False)
+        if cell.ends == "unknown":
+            assert "ended UNKNOWN" in str(error)
+        else:
+            assert isinstance(error, RunNotFoundError), error
+            assert vanished_text(launch.workflow_id) in str(error)
     check_log(cell, caplog.text)
