@@ -5,6 +5,7 @@ of requests-based tools apply, and a certificate failure is never retried."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -210,3 +211,22 @@ def test_verify_and_ssl_cert_dir_take_a_directory_of_certificates(
     )
     monkeypatch.setenv("SSL_CERT_DIR", str(directory))
     assert make_client(https_server.url, "t0123456789abcdef").service_info().version == "24.1.0"
+
+
+def test_clients_share_one_context_per_bundle_and_a_new_bundle_is_read(
+    certs: Certificates, other_ca: Certificates, tmp_path: Path
+) -> None:
+    from nftower import TowerClient
+
+    bundle = tmp_path / "bundle.pem"
+    shutil.copy(certs.ca_file, bundle)
+    url = "https://tower.example.org/api"
+    with (
+        TowerClient(url, "t0123456789abcdef", verify=str(bundle)) as first,
+        TowerClient(url, "t0123456789abcdef", verify=str(bundle)) as second,
+    ):
+        assert first._trust.context is second._trust.context
+        shutil.copy(other_ca.ca_file, bundle)
+        os.utime(bundle, ns=(1, 1))
+        with TowerClient(url, "t0123456789abcdef", verify=str(bundle)) as third:
+            assert third._trust.context is not first._trust.context

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ __all__ = ["CA_ENV_VARS", "TrustedCAs", "cert_failure", "check_verify", "trusted
 
 #: The environment variables read when ``verify=True``, first one set wins.
 CA_ENV_VARS = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+_LOCK = threading.Lock()
+_CONTEXTS: dict[tuple[str, int, int], ssl.SSLContext] = {}
+_MAX_CONTEXTS = 32
 
 FIX_HINT = (
     "if Tower's certificate comes from your organisation's own CA, pass its CA bundle with "
@@ -90,23 +95,35 @@ def trusted_cas(verify: bool | str, environ: Mapping[str, str] | None = None) ->
             path = (env.get(name) or "").strip()
             if path:
                 return TrustedCAs(_load(path, f"{name}={path}"), f"{name}={path}", verify=True)
-        return TrustedCAs(
-            ssl.create_default_context(cafile=certifi.where()), "certifi's bundle", verify=True
-        )
+        return TrustedCAs(_load(certifi.where(), "certifi's bundle"), "certifi's bundle", True)
     return TrustedCAs(_load(verify, f"verify={verify!r}"), f"verify={verify}", verify=True)
 
 
 def _load(path: str, origin: str) -> ssl.SSLContext:
+    """The SSL context trusting the CAs at ``path``: built once per file version and shared
+    by every client (loading a bundle costs tens of milliseconds; a context is safe to share,
+    and every nftower client sets the same ALPN protocols on it)."""
     path = os.path.expanduser(path)
     try:
+        info = os.stat(path)
+        key = (os.path.realpath(path), info.st_mtime_ns, info.st_size)
+        with _LOCK:
+            cached = _CONTEXTS.get(key)
+        if cached is not None:
+            return cached
         if os.path.isdir(path):
-            return ssl.create_default_context(capath=path)
-        return ssl.create_default_context(cafile=path)
+            context = ssl.create_default_context(capath=path)
+        else:
+            context = ssl.create_default_context(cafile=path)
     except (OSError, ssl.SSLError) as exc:
         raise TowerConfigError(
             f"{origin}: cannot load CA certificates from it ({exc.__class__.__name__}: "
             f"{exc.strerror or exc}); it must be a PEM file or a directory of certificates"
         ) from None
+    with _LOCK:
+        if len(_CONTEXTS) >= _MAX_CONTEXTS:
+            _CONTEXTS.clear()
+        return _CONTEXTS.setdefault(key, context)
 
 
 def warn_unverified(api_url: str) -> None:
