@@ -216,23 +216,27 @@ def test_one_transient_403_or_404_while_waiting_is_ridden_out(
     assert len(emu.launches) == 1
 
 
+@pytest.mark.parametrize("unknown_run_status", [403, 404])
 def test_a_run_deleted_while_waited_for_ends_the_wait_naming_it(
-    tower: Any, tower_emulator: TowerEmulator
+    make_client: Any, unknown_run_status: int
 ) -> None:
-    emu = tower_emulator
-    workflow_id = tower.launch("hello", params=HANG)
-    with pytest.raises(RunNotFoundError) as caught:
-        tower.wait(
-            workflow_id,
-            poll_interval=POLL,
-            timeout=60,
-            on_change=once(lambda: delete_run(emu, workflow_id)),
-        )
-    assert caught.value.workflow_id == workflow_id
-    assert f"Run '{workflow_id}' is unknown or not visible" in str(caught.value)
-    # tolerated MAX_POLL_ERRORS times in a row, then raised
-    assert count(emu, "GET", f"/workflow/{workflow_id}", 403) == MAX_POLL_ERRORS + 1
-    assert len(emu.launches) == 1
+    with TowerEmulator(speed=50, unknown_run_status=unknown_run_status) as emu:
+        tower = make_client(emu.url, emu.token, emu.workspace_id)
+        workflow_id = tower.launch("hello", params=HANG)
+        with pytest.raises(RunNotFoundError) as caught:
+            tower.wait(
+                workflow_id,
+                poll_interval=POLL,
+                timeout=60,
+                on_change=once(lambda: delete_run(emu, workflow_id)),
+            )
+        assert caught.value.workflow_id == workflow_id
+        assert caught.value.status_code == unknown_run_status
+        assert f"Run '{workflow_id}' is unknown or not visible" in str(caught.value)
+        # tolerated MAX_POLL_ERRORS times in a row, then raised
+        path = f"/workflow/{workflow_id}"
+        assert count(emu, "GET", path, unknown_run_status) == MAX_POLL_ERRORS + 1
+        assert len(emu.launches) == 1
 
 
 def monitor_config(emu: TowerEmulator) -> TowerConfig:
