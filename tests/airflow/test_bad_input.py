@@ -54,3 +54,20 @@ def test_a_bad_token_in_the_connection_fails_its_test_without_a_call(
     assert words in message
     assert TOKEN[:12] not in message
     assert tower_conn.requests == []
+
+
+def test_pipeline_params_rendered_to_yaml_text_are_read_as_params(tower_conn: Any) -> None:
+    from airflow_harness import make_context
+
+    op = TowerLaunchOperator(
+        task_id="launch",
+        pipeline="hello",
+        pipeline_params="{{ yaml_params }}",
+        wait_for_completion=False,
+    )
+    context = make_context()
+    op.render_template_fields({**context, "yaml_params": "outdir: s3://out\nday: 2024-06-01\n"})
+    op.execute(context)
+    (launch,) = tower_conn.launches
+    sent = json.loads(launch.json["launch"]["paramsText"])
+    assert (sent["outdir"], sent["day"]) == ("s3://out", "2024-06-01")
