@@ -117,6 +117,11 @@ def test_params_text_that_is_no_mapping_is_refused(
     assert tower_emulator.requests == []
 
 
+@pytest.mark.parametrize("text", ["", "  \n", "# nothing yet\n", "~"])
+def test_empty_params_text_is_no_params(text: str) -> None:
+    assert params_from_text(text) == {}
+
+
 def test_a_string_ending_in_a_params_suffix_is_a_file_path(tower: Any) -> None:
     with pytest.raises(TowerConfigError, match="params file not found"):
         tower.launch("hello", params="missing-params.yaml")

@@ -113,7 +113,8 @@ def test_plain_http_to_another_host_warns_once(caplog: pytest.LogCaptureFixture)
     with caplog.at_level(logging.WARNING, logger="nftower"):
         for _ in range(3):
             TowerConfig(token=SECRET, api_url=url)
-        TowerConfig(token=SECRET, api_url="http://127.0.0.1:8000/api")  # loopback: no warning
+        for loopback in ("127.0.0.1:8000", "127.0.0.2", "[::1]:8000", "localhost:8000"):
+            TowerConfig(token=SECRET, api_url=f"http://{loopback}/api")  # loopback: no warning
     warnings = [r.getMessage() for r in caplog.records if "plain http://" in r.getMessage()]
     assert warnings == [
         f"api_url {url} uses plain http://: the access token is sent unencrypted; use https:// "

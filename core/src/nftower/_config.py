@@ -8,6 +8,7 @@ name is resolved lazily by the client on first use).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import logging
 import math
 import os
@@ -237,7 +238,6 @@ _CLOUD_API = {
     "api.tower.nf": "api.tower.nf",
     "tower.nf": "api.tower.nf",
 }
-_LOOPBACK = ("localhost", "127.0.0.1", "::1")
 _warned_plain_http: set[str] = set()
 
 
@@ -274,7 +274,7 @@ def _normalise_url(value: object, name: str) -> str:
             f"{name} {url!r} uses http://, which Seqera Cloud does not serve: use "
             f"{'https' + url[len('http') :]!r}"
         )
-    plain = parts.scheme == "http" and host not in _LOOPBACK and name == "api_url"
+    plain = parts.scheme == "http" and not _is_loopback(host) and name == "api_url"
     if plain and url not in _warned_plain_http:
         _warned_plain_http.add(url)
         logging.getLogger("nftower").warning(
@@ -284,6 +284,16 @@ def _normalise_url(value: object, name: str) -> str:
             url,
         )
     return url
+
+
+def _is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (``127.0.0.0/8``, ``::1``)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _parse_workspace(value: object) -> int | str | None:

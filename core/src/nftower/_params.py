@@ -12,7 +12,7 @@ rest with a :class:`TowerConfigError` naming the parameter (``params['samples'][
 :func:`params_from_text` reads params given as YAML or JSON text, as ``tw launch
 --params-file`` reads a file: a string is a file path when it ends in ``.json``, ``.yaml`` or
 ``.yml`` (and has no line break); any other string is YAML text (JSON is YAML) that must hold
-a mapping. Airflow renders templated ``params`` to such a string.
+a mapping, and blank text is no params. Airflow renders templated ``params`` to such a string.
 """
 
 from __future__ import annotations
@@ -55,6 +55,8 @@ def params_from_text(text: str) -> dict[str, Any]:
     """
     import yaml  # deferred: only params given as text need it
 
+    if not text.strip():
+        return {}  # as an empty saved paramsText: no params (a template that rendered empty)
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -65,6 +67,8 @@ def params_from_text(text: str) -> dict[str, Any]:
             f"params is a string that is neither a .json / .yaml / .yml file path nor valid "
             f"YAML / JSON text: {problem}{line}"
         ) from None
+    if loaded is None:  # only a comment, or YAML's null
+        return {}
     if not isinstance(loaded, dict):
         raise TowerConfigError(
             "params is a string that is neither a .json / .yaml / .yml file path nor YAML / "
