@@ -88,7 +88,9 @@ async def test_unknown_too_long_is_failed(tower_conn: Any) -> None:
     workflow_id = launch_run(tower_conn, emulator_outcome="unknown")
     (event,) = await _events(_trigger(workflow_id, unknown_timeout=0.3))
     assert (event["status"], event["workflow_status"]) == ("failed", "UNKNOWN")
-    assert "UNKNOWN" in event["message"]
+    # the core's sentence for it (FollowOutcome.explain), as the client and the worker say it
+    assert "has reported status UNKNOWN for" in event["message"]
+    assert "(unknown_timeout=0.3 s)" in event["message"]
 
 
 @pytest.mark.parametrize("field", ["end_time", "execution_deadline"])
