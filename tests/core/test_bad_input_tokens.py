@@ -169,3 +169,22 @@ def test_a_well_formed_token_tower_does_not_know_is_one_403_not_a_retry_storm(
     assert SECRET not in str(caught.value)
     assert len(tower_emulator.requests) == 1
     assert tower_emulator.launches == []
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("user_agent", "nightly\nX-Injected: 1"),
+        ("user_agent", "caf\u00e9"),
+        ("accept_version", "1\r\n2"),
+    ],
+    ids=["user_agent newline", "user_agent non-ASCII", "accept_version newline"],
+)
+def test_header_options_must_be_one_line_of_ascii(
+    option: str, value: str, tower_emulator: TowerEmulator
+) -> None:
+    with pytest.raises(
+        TowerConfigError, match=f"{option} must be printable ASCII text on one line"
+    ):
+        TowerClient(tower_emulator.url, SECRET, **{option: value})
+    assert tower_emulator.requests == []

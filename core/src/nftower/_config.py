@@ -157,6 +157,9 @@ class TowerConfig:
         if self.rate_limit < 1:
             raise TowerConfigError(f"rate_limit must be >= 1, got {self.rate_limit}")
         object.__setattr__(self, "accept_version", str(self.accept_version).strip())
+        _check_header_text("accept_version", self.accept_version)
+        if self.user_agent is not None:
+            _check_header_text("user_agent", self.user_agent)
         object.__setattr__(self, "verify", check_verify(self.verify))
 
     @classmethod
@@ -284,6 +287,15 @@ def _normalise_url(value: object, name: str) -> str:
             url,
         )
     return url
+
+
+def _check_header_text(name: str, value: object) -> None:
+    """A header value httpx can send: printable ASCII on one line (else a raw error, retried)."""
+    if not isinstance(value, str) or not all(" " <= char <= "~" for char in value):
+        raise TowerConfigError(
+            f"{name} must be printable ASCII text on one line (it is sent as an HTTP header), "
+            f"got {value!r}"
+        )
 
 
 def _is_loopback(host: str) -> bool:
