@@ -34,7 +34,7 @@ Example (a flow driven by hand):
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from . import _endpoints as ep
 from ._api_errors import server_said
@@ -48,6 +48,18 @@ __all__ = ["on_run", "run_not_found"]
 T = TypeVar("T")
 
 
+@overload
+def on_run(
+    ctx: FlowContext, ws: int | None, workflow_id: str, step: Call, *, run_404: bool = True
+) -> Flow[Any]: ...
+
+
+@overload
+def on_run(
+    ctx: FlowContext, ws: int | None, workflow_id: str, step: Flow[T], *, run_404: bool = True
+) -> Flow[T]: ...
+
+
 def on_run(
     ctx: FlowContext,
     ws: int | None,
@@ -55,7 +67,7 @@ def on_run(
     step: Call | Flow[T],
     *,
     run_404: bool = True,
-) -> Flow[T | Any]:
+) -> Flow[Any]:
     """Send ``step`` (a call, or a flow of calls, on run ``workflow_id``); a 404, or a 403 with
     a good token, becomes :class:`~nftower.RunNotFoundError`. ``run_404=False`` leaves a 404
     alone, for calls whose 404 means something else (a run file that is gone)."""
