@@ -15,7 +15,7 @@ CORE_PY := $(VENVS)/core/bin/python
 AIRFLOW_PY := $(VENVS)/airflow/bin/python
 PREFECT_PY := $(VENVS)/prefect/bin/python
 
-.PHONY: help bootstrap envs lint typecheck audit test test-core test-airflow test-prefect test-e2e screenshots demo demo-core demo-airflow demo-prefect bench emulator dtos clean
+.PHONY: help bootstrap envs lint typecheck audit docs test test-core test-airflow test-prefect test-e2e screenshots demo demo-core demo-airflow demo-prefect bench emulator dtos clean
 
 help:
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -40,6 +40,9 @@ typecheck: envs ## mypy, each package in its own environment
 audit: envs ## known vulnerabilities in uv.lock, offline (security/advisories.json)
 	$(CORE_PY) security/audit.py
 
+docs: envs ## the documentation site into site/, strict: a broken link, page or API reference fails
+	NO_MKDOCS_2_WARNING=1 $(VENVS)/core/bin/mkdocs build --strict --quiet
+
 test-core: envs
 	$(CORE_PY) -m pytest tests/core
 
@@ -56,7 +59,7 @@ screenshots: envs ## re-take the browser tests' screenshots into docs/assets/scr
 	NFTOWER_SCREENSHOTS=$(CURDIR)/docs/assets/screenshots $(PREFECT_PY) -m pytest tests/prefect/test_browser.py
 	NFTOWER_SCREENSHOTS=$(CURDIR)/docs/assets/screenshots $(CORE_PY) -m pytest tests/core/test_emulator_run_page.py -k browser
 
-test: lint typecheck audit test-core test-airflow test-prefect test-e2e ## everything CI runs
+test: lint typecheck audit docs test-core test-airflow test-prefect test-e2e ## everything CI runs
 
 demo-core: envs
 	$(CORE_PY) examples/core/nightly_launch.py
@@ -80,4 +83,4 @@ dtos: envs ## regenerate the emulator's DTO property lists from the official sch
 	$(CORE_PY) -m nftower.testing._dtos $(SCHEMA)
 
 clean:
-	rm -rf $(VENVS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENVS) .pytest_cache .mypy_cache .ruff_cache site
