@@ -87,12 +87,13 @@ def test_the_py_orca_connection_of_the_migration_page_parses(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (value,) = re.findall(r"export AIRFLOW_CONN_TOWER_DEFAULT='(.*?)'", MIGRATION, re.DOTALL)
-    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", value.replace("<token>", "orca-token"))
+    token = "orca-token-0123456789"
+    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", value.replace("<token>", token))
     monkeypatch.delenv("NFTOWER_RATE_LIMIT_BACKEND")
     config = TowerHook().config
     assert config.api_url == "https://tower.sagebionetworks.org/api"
     assert config.workspace == "sage-bionetworks/projects"
-    assert config.token == "orca-token"
+    assert config.token == token
     # the same connection attributes as py-orca's NextflowTowerHook
     assert (TowerHook.conn_name_attr, TowerHook.default_conn_name, TowerHook.conn_type) == (
         "tower_conn_id",
