@@ -168,6 +168,8 @@ def test_a_certificate_for_another_host_name_is_refused_once(
 def test_bad_verify_values_are_refused_before_any_call(tmp_path: Path) -> None:
     with pytest.raises(TowerConfigError, match="no CA bundle at"):
         TowerConfig(token="t0123456789abcdef", verify=str(tmp_path / "missing.pem"))
+    with pytest.raises(TowerConfigError, match=r"pass verify=True or verify=False \(a bool\)"):
+        TowerConfig(token="t0123456789abcdef", verify="false")
     for value in ("", "   ", 3, None):
         with pytest.raises(TowerConfigError, match="verify must be True, False or the path"):
             TowerConfig(token="t0123456789abcdef", verify=value)  # type: ignore[arg-type]

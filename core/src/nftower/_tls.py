@@ -69,7 +69,15 @@ def check_verify(value: object) -> bool | str:
         )
     path = os.path.expanduser(value.strip())
     if not os.path.exists(path):
-        raise TowerConfigError(f"verify: no CA bundle at {path!r} (no such file or directory)")
+        words = value.strip().lower() in ("true", "false", "yes", "no", "0", "1")
+        hint = (
+            "; pass verify=True or verify=False (a bool) to turn the check on or off"
+            if words
+            else ""
+        )
+        raise TowerConfigError(
+            f"verify: no CA bundle at {path!r} (no such file or directory){hint}"
+        )
     return path
 
 
