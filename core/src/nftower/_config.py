@@ -332,6 +332,7 @@ def _parse_workspace(value: object) -> int | str | None:
 
 
 def _check_number(name: str, value: object, *, minimum: float, exclusive: bool) -> None:
+    """A finite number above ``minimum`` (or at least it), else :class:`TowerConfigError`."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise TowerConfigError(f"{name} must be a finite number, got {value!r}")
     if value < minimum or (exclusive and value == minimum):

@@ -95,6 +95,7 @@ def check_params(params: Mapping[Any, Any]) -> dict[str, Any]:
 
 
 def _mapping(value: Mapping[Any, Any], where: str, open_ids: set[int]) -> dict[str, Any]:
+    """A checked copy of a mapping whose keys must be strings (``where`` names it)."""
     _enter(value, where, open_ids)
     checked: dict[str, Any] = {}
     for key, item in value.items():
@@ -109,6 +110,7 @@ def _mapping(value: Mapping[Any, Any], where: str, open_ids: set[int]) -> dict[s
 
 
 def _value(value: Any, where: str, open_ids: set[int]) -> Any:
+    """One checked (and maybe converted) value; ``open_ids`` are the containers around it."""
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
@@ -139,12 +141,14 @@ def _value(value: Any, where: str, open_ids: set[int]) -> Any:
 
 
 def _enter(container: object, where: str, open_ids: set[int]) -> None:
+    """Mark ``container`` as being walked; refuse it if it is already (it holds itself)."""
     if id(container) in open_ids:
         raise TowerConfigError(f"{where} holds itself (a circular structure JSON cannot hold)")
     open_ids.add(id(container))
 
 
 def _kind(value: object) -> str:
+    """``a set ({1, 2})``: a value's type and a short repr, for messages."""
     name = type(value).__name__
     shown = repr(value)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."

@@ -73,8 +73,8 @@ def check_token(token: object, *, source: str = "the access token") -> str:
 
 
 def _malformed(text: str) -> str:
-    """What is wrong with a token that is not a ``b64token`` (no character of it repeated,
-    except a quote or an invisible character, which no token holds)."""
+    """What is wrong with a token that is not a ``b64token``. It never repeats the token: it
+    names at most one character, one that no token holds, and its position."""
     paste = " Paste the token alone, as shown once under 'Your tokens' in the Tower web UI."
     if set(text) <= set("*\u2022"):
         return (
@@ -105,12 +105,14 @@ def _malformed(text: str) -> str:
 
 
 def _describe(char: str) -> str:
+    """``U+201C LEFT DOUBLE QUOTATION MARK``: a character by code point and name."""
     name = unicodedata.name(char, "")
     code = f"U+{ord(char):04X}"
     return f"{code} {name}" if name else code
 
 
 def _cap(text: str) -> str:
+    """``text`` with its first letter capitalised."""
     return text[:1].upper() + text[1:]
 
 
