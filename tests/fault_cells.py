@@ -53,8 +53,13 @@ class Cell:
     #: what the nftower log must say (a regular expression)
     log: str = ""
     #: how the work ends: "succeeded" (the run SUCCEEDED), "unknown" (it stayed UNKNOWN too
-    #: long) or "vanished" (the run was deleted in Tower while watched)
+    #: long), "vanished" (the run was deleted in Tower while watched) or "refused" (the answer
+    #: is not the API's: the work fails with ``error``, whose message matches ``says``)
     ends: str = "succeeded"
+    error: str = ""
+    says: str = ""
+    #: runs the emulator sees launched
+    launches: int = 1
     #: the run is deleted in Tower once the watching has begun
     vanish: bool = False
     env: dict[str, str] = field(default_factory=dict)
@@ -175,6 +180,40 @@ CELLS: tuple[Cell, ...] = (
         tries=2,
         env={"NFTOWER_LAUNCH_GRACE": GRACE},
         log=rf"{_UNKNOWN} .*502 POST /workflow/launch",
+    ),
+    Cell(
+        "redirect-to-a-login-page",
+        "lookups",
+        (_burst("redirect", "GET", None, 1, location="https://sso.example.org/login"),),
+        ends="refused",
+        error="RedirectError",
+        says=r"redirect to https://sso.example.org/login .*login or single sign-on page.*"
+        r"not followed, so the access token was not sent there",
+        launches=0,
+    ),
+    Cell(
+        "redirect-of-the-launch",
+        "launch",
+        (_burst("redirect", "POST", LAUNCH, 1, location="/login"),),
+        ends="refused",
+        error="RedirectError",
+        says=r"POST /workflow/launch.*redirect to \S+/login",
+        launches=0,
+    ),
+    Cell(
+        "empty-200-reads",
+        "lookups",
+        (_burst("empty_body", "GET", None, 1),),
+        ends="refused",
+        error="InvalidResponseError",
+        says=r"HTTP 200 with an empty body where the Tower API answers JSON",
+        launches=0,
+    ),
+    Cell(
+        "empty-launch-answer",
+        "launch",
+        (_burst("empty_body", "POST", LAUNCH, 1),),
+        log=rf"{_UNKNOWN} .*empty body",
     ),
     Cell(
         "run-stuck-unknown",
@@ -321,6 +360,12 @@ class MidWait:
 def vanished_text(workflow_id: str) -> str:
     """What the error of a deleted run says (it names the run)."""
     return f"Run '{workflow_id}' is unknown or not visible"
+
+
+def check_refusal(cell: Cell, error: object) -> None:
+    """A refused cell ends with its error class and message."""
+    assert type(error).__name__ == cell.error, repr(error)
+    assert re.search(cell.says, str(error), flags=re.DOTALL), str(error)
 
 
 def check_log(cell: Cell, text: str) -> None:

@@ -17,6 +17,7 @@ from fault_cells import (
     MidWait,
     arm,
     check_log,
+    check_refusal,
     faults_left,
     launches,
     vanished_text,
@@ -29,8 +30,13 @@ from nftower_airflow.triggers import TowerRunTrigger
 
 pytestmark = pytest.mark.timeout(120)
 
-#: cells the trigger meets: it only watches a run launched before (no launch of its own)
-WATCHED = [cell for cell in CELLS if cell.phase != "launch" or cell.id == "run-stuck-unknown"]
+#: cells the trigger meets: it only watches a run launched before (no launch or look-up of
+#: its own, so no answer refused before a launch)
+WATCHED = [
+    cell
+    for cell in CELLS
+    if (cell.phase != "launch" and cell.ends != "refused") or cell.id == "run-stuck-unknown"
+]
 
 
 def _use(cell: Cell, emu: TowerEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,6 +79,10 @@ def test_fault_matrix_airflow_operator(
                     break
         assert faults_left(emu) == []
     assert driver.error is None
+    assert len(launches(emu)) == cell.launches
+    if cell.ends == "refused":
+        check_refusal(cell, result)
+        return
     (launch,) = launches(emu)
     if cell.ends == "succeeded":
         assert result == launch.workflow_id

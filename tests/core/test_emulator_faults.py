@@ -106,3 +106,10 @@ def test_inject_is_documented_as_it_is() -> None:
         str(p.replace(annotation=inspect.Parameter.empty)).replace("'", '"') for p in parameters
     )
     assert re.sub(r"\s+", " ", written.group(1)) == shown.replace("kind, ", "kind, *, ", 1)
+
+
+def test_an_empty_body_after_handling_the_request(emu: TowerEmulator) -> None:
+    emu.inject("empty_body", method="POST")
+    answer = _launch(emu)
+    assert (answer.status_code, answer.content) == (200, b"")
+    assert len(emu.launches) == 1

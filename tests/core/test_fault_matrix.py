@@ -15,6 +15,7 @@ from fault_cells import (
     MidWait,
     arm,
     check_log,
+    check_refusal,
     faults_left,
     launches,
     vanished_text,
@@ -75,6 +76,11 @@ def test_fault_matrix_core(
             result = error
         assert faults_left(emu) == []  # every fault of the cell hit
     assert driver.error is None
+    assert len(launches(emu)) == cell.launches
+    if cell.ends == "refused":
+        check_refusal(cell, result)
+        assert not [r for r in emu.requests if r.path == "/login"]  # never followed
+        return
     (launch,) = launches(emu)
     if cell.ends == "vanished":
         assert isinstance(result, RunNotFoundError), result

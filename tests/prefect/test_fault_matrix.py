@@ -15,6 +15,7 @@ from fault_cells import (
     MidWait,
     arm,
     check_log,
+    check_refusal,
     faults_left,
     launches,
     vanished_text,
@@ -65,6 +66,11 @@ def test_fault_matrix_prefect_flow(
         state: Any = nightly(credentials, return_state=True)
         assert faults_left(emulator) == []
     assert driver.error is None
+    assert len(launches(emulator, token)) == cell.launches
+    if cell.ends == "refused":
+        assert state.is_failed()
+        check_refusal(cell, state.result(raise_on_failure=False))
+        return
     (launch,) = launches(emulator, token)
     if cell.ends == "succeeded":
         assert state.is_completed(), state

@@ -261,6 +261,8 @@ class EmulatorApp:
             record(answer)
             await send_truncated(send, answer.status, answer.headers, answer.body)
             return
+        if kind == "empty_body":
+            answer = Answer(answer.status, b"", [(b"content-type", b"application/json")])
         if kind == "malformed_json":
             truncated = answer.body[: len(answer.body) // 2] or b'{"message": '
             answer = Answer(200, truncated, [(b"content-type", b"application/json")])

@@ -158,8 +158,8 @@ class TowerEmulator:
         """Make the next ``times`` matching requests fail (see docs/emulator.md).
 
         ``kind``: ``status``, ``rate_limit``, ``delay``, ``drop_before``, ``drop_after``,
-        ``reset_before``, ``reset_after``, ``malformed_json``, ``truncated_body``, ``html`` or
-        ``redirect``; ``path`` is a regex searched in the URL path.
+        ``reset_before``, ``reset_after``, ``malformed_json``, ``truncated_body``,
+        ``empty_body``, ``html`` or ``redirect``; ``path`` is a regex searched in the URL path.
         """
         fault = Fault(kind, method, path, times, status, retry_after, delay, location)
         self._state.faults.add(fault)

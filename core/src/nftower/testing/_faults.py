@@ -21,6 +21,7 @@ FAULT_KINDS = (
     "reset_after",
     "malformed_json",
     "truncated_body",
+    "empty_body",
     "html",
     "redirect",
 )
