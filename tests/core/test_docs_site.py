@@ -110,12 +110,7 @@ def test_the_api_reference_covers_every_public_name() -> None:
 
 
 def test_the_docstring_extension_says_what_it_does() -> None:
-    path = ROOT / "docs_build" / "markdown_docstrings.py"
-    spec = importlib.util.spec_from_file_location("markdown_docstrings", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load(ROOT / "docs_build" / "markdown_docstrings.py")
     results = doctest.testmod(module)
     assert results.attempted >= 2
     assert results.failed == 0
@@ -123,12 +118,27 @@ def test_the_docstring_extension_says_what_it_does() -> None:
     assert module.as_markdown(text) == "`TowerClient` and `nftower.make_run_name`"
 
 
-def test_every_screenshot_is_shown() -> None:
+def load(path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_screenshot_is_shown(tmp_path: Path) -> None:
+    hook = load(ROOT / "docs_build" / "screenshots_hook.py")
+    assert doctest.testmod(hook).failed == 0
+    assert "docs_build/screenshots_hook.py" in CONFIG["hooks"]
     page = (DOCS / "screenshots.md").read_text(encoding="utf-8")
-    shots = sorted((DOCS / "assets" / "screenshots").glob("*.png"))
+    assert hook.MARKER in page
+    folder = DOCS / "assets" / "screenshots"
+    shots = sorted(folder.glob("*.png"))
     assert shots
+    shown = hook.with_every_screenshot(page, folder)
     for shot in shots:
-        assert f"](assets/screenshots/{shot.name})" in page, shot.name
+        assert f"](assets/screenshots/{shot.name})" in shown, shot.name
 
 
 def test_the_changelog_page_includes_the_changelog() -> None:
