@@ -1,4 +1,4 @@
-"""``python -m bench [limit|monitor|overhead|transfer ...] [--quick] [--dbt-python PATH]``.
+"""``python -m bench [limit|monitor|overhead|transfer|fanout ...] [--quick] [--dbt-python PATH]``.
 
 Results are merged into ``bench/results.json``; ``docs/performance.md`` and the plot are
 rewritten from it (unless ``--no-write``; ``--quick`` runs small, bounded versions and does
@@ -14,17 +14,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import limit, monitor, overhead, report, transfer
+from . import fanout, limit, monitor, overhead, report, transfer
 from ._env import machine_facts
 
-BENCHMARKS = ("limit", "monitor", "overhead", "transfer")
+BENCHMARKS = ("limit", "monitor", "overhead", "transfer", "fanout")
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "which", nargs="*", help="limit, monitor, overhead and/or transfer (default: all)"
+        "which", nargs="*", help="limit, monitor, overhead, transfer and/or fanout (default: all)"
     )
     parser.add_argument("--quick", action="store_true", help="small counts (smoke test)")
     parser.add_argument(
@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             results["monitor"] = (
                 monitor.run(counts=(50,), baseline=()) if args.quick else monitor.run()
             )
+        elif name == "fanout":
+            results["fanout"] = fanout.run(launches=10 if args.quick else 100)
         elif name == "transfer":
             results["transfer"] = transfer.run(megabytes=10 if args.quick else transfer.SIZE_MB)
         else:

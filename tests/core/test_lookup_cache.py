@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,26 @@ def test_a_ttl_of_zero_turns_the_sharing_off(
     name = workspace_name(emu, backend)
     launch_calls(emu, backend, name, "x0")
     assert len(launch_calls(emu, backend, name, "x1")) == 6
+
+
+def test_launches_started_together_resolve_the_names_once(
+    tower_emulator: TowerEmulator, tmp_path: Path
+) -> None:
+    # A fan-out: every launch starts before any look-up is remembered; one caller asks, the
+    # others wait for its answer.
+    emu, backend = tower_emulator, f"file://{tmp_path}/rl.bin"
+    name = workspace_name(emu, backend)
+    before = len(emu.requests)
+    start = threading.Barrier(10)
+
+    def launch(index: int) -> str:
+        with TowerClient(emu.url, emu.token, rate_limit_backend=backend, workspace=name) as c:
+            start.wait()
+            return c.ensure_run("hello", run_name=f"together-{index}").action
+
+    with ThreadPoolExecutor(10) as pool:
+        assert list(pool.map(launch, range(10))) == ["launched"] * 10
+    paths = [r.path for r in emu.requests[before:]]
+    assert paths.count("/user-info") == 1
+    assert paths.count("/pipelines") == 1
+    assert len(paths) == 3 + 10 * 3

@@ -36,10 +36,12 @@ import json
 import logging
 import math
 import os
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._flows import Flow, FlowContext, Shared
+from ._flows import Flow, FlowContext, Shared, Sleep
 
 __all__ = ["LOOKUP_TTL", "TTL_ENV_VAR", "lookup_ttl", "remembered"]
 
@@ -49,6 +51,8 @@ T = TypeVar("T")
 TTL_ENV_VAR = "NFTOWER_LOOKUP_TTL"
 #: Seconds a workspace or pipeline look-up is reused (``$NFTOWER_LOOKUP_TTL``; 0 turns it off).
 LOOKUP_TTL = 60.0
+#: How often a caller waiting for another's look-up of the same name looks for its answer.
+PENDING_POLL = 0.05
 
 
 def lookup_ttl() -> float:
@@ -79,19 +83,54 @@ def remembered(
     load: Callable[[Any], T],
 ) -> Flow[T | None]:
     """The result of ``compute``, from the shared records when a caller of the host found it
-    less than :func:`lookup_ttl` seconds ago; a new result that is not ``None`` is kept."""
+    less than :func:`lookup_ttl` seconds ago; a new result that is not ``None`` is kept.
+
+    Callers that start together (a fan-out) do not all ask: the first one marks the look-up
+    as pending and the others wait for its answer (at most the client's timeout, and never
+    past a pending mark whose holder died: the mark expires).
+    """
     ttl = lookup_ttl()
     if ttl <= 0:
         return (yield from compute)
     key = _key(kind, ctx, name)
+    pending, me = f"{key}:pending", uuid.uuid4().hex
+    give_up = time.monotonic() + ctx.config.timeout
+    while True:
+        hit, found = yield from _remembered(key, kind, name, load)
+        if hit:
+            return found
+        holder = yield Shared(lambda r: r.put(pending, me, ctx.config.timeout, only_new=True))
+        if holder is None:  # ours to ask, unless the one before us answered meanwhile
+            hit, found = yield from _remembered(key, kind, name, load)
+            if hit:
+                yield Shared(lambda r: r.drop(pending, me))
+                return found
+            break
+        if time.monotonic() > give_up:
+            break
+        yield Sleep(PENDING_POLL)
+    try:
+        value = yield from compute
+    except GeneratorExit:
+        raise
+    except BaseException:
+        yield Shared(lambda r: r.drop(pending, me))
+        raise
+    if value is not None:
+        stored = json.dumps(dump(value))
+        yield Shared(lambda r: r.put(key, stored, ttl))
+    yield Shared(lambda r: r.drop(pending, me))
+    return value
+
+
+def _remembered(
+    key: str, kind: str, name: str, load: Callable[[Any], T]
+) -> Flow[tuple[bool, T | None]]:
+    """``(True, value)`` when the look-up is remembered, else ``(False, None)``."""
     text = yield Shared(lambda records: records.get(key))
     if isinstance(text, str):
         try:
-            return load(json.loads(text))
+            return True, load(json.loads(text))
         except (ValueError, TypeError) as error:  # written by another version: ask again
             logger.debug("Ignoring the remembered %s look-up of %r: %s", kind, name, error)
-    value = yield from compute
-    if value is not None:
-        stored = json.dumps(dump(value))
-        yield Shared(lambda records: records.put(key, stored, ttl))
-    return value
+    return False, None

@@ -7,16 +7,20 @@ whether another client resolved the name a moment ago, see :mod:`nftower._lookup
     >>> from nftower import TowerConfig
     >>> from nftower.ratelimit._records import MemoryRecords
     >>> records = MemoryRecords()
+    >>> def next_call(flow, answer=None):
+    ...     step = flow.send(answer)
+    ...     while hasattr(step, "action"):  # a Shared step: the records answer it
+    ...         step = flow.send(step.action(records))
+    ...     return step
     >>> cfg = TowerConfig(token="tower-access-token", workspace="acme/prod")
     >>> flow = workspace_id(FlowContext(cfg))
-    >>> flow.send(next(flow).action(records)).operation
+    >>> next_call(flow).operation
     'GET /user-info'
-    >>> flow.send({"user": {"id": 1, "userName": "ada"}}).operation
+    >>> next_call(flow, {"user": {"id": 1, "userName": "ada"}}).operation
     'GET /user/{userId}/workspaces'
-    >>> keep = flow.send({"orgsAndWorkspaces": [
-    ...     {"orgName": "acme", "workspaceName": "prod", "workspaceId": 42}]})
     >>> try:
-    ...     flow.send(keep.action(records))
+    ...     next_call(flow, {"orgsAndWorkspaces": [
+    ...         {"orgName": "acme", "workspaceName": "prod", "workspaceId": 42}]})
     ... except StopIteration as done:
     ...     print(done.value)
     42
