@@ -111,6 +111,18 @@ def test_an_api_url_that_already_ends_in_api_gets_the_proxy_hint(
     assert "not through a proxy that asks for a login" in text
 
 
+def test_an_api_host_gets_no_api_path_suggested() -> None:
+    import httpx
+    from nftower._answers import redirect_error
+    from nftower._endpoints import user_info
+
+    request = httpx.Request("GET", "https://api.cloud.seqera.io/user-info")
+    answer = httpx.Response(302, headers={"Location": "https://cloud.seqera.io/"}, request=request)
+    text = redirect_error(user_info(), answer, "https://api.cloud.seqera.io", str).message
+    assert "api.cloud.seqera.io/api" not in text
+    assert "Seqera Cloud: https://api.cloud.seqera.io" in text
+
+
 def test_a_single_sign_on_redirect_names_the_login_page_without_its_query(
     make_client: ClientFactory,
 ) -> None:

@@ -127,7 +127,7 @@ def status_error(
 def _api_hint(api_url: str) -> str:
     """What ``api_url`` should be, with an example built from its host."""
     parts = urlsplit(api_url)
-    if parts.path.rstrip("/").endswith("/api"):
+    if parts.path.rstrip("/").endswith("/api") or (parts.hostname or "").startswith("api."):
         return (
             "api_url should be the API (Tower Enterprise: https://<host>/api, Seqera Cloud: "
             "https://api.cloud.seqera.io), reachable with the access token alone, not through a "
