@@ -4,10 +4,12 @@ orphan) or before any call."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from nftower import TowerConfigError
 from nftower.testing import TowerEmulator
+from prefect import flow
 from prefect_nftower import TowerCredentials, run_pipeline, wait_for_workflow
 from tower_helpers import launches_of, requests_of
 
@@ -48,9 +50,11 @@ def test_nan_params_fail_run_pipeline_before_the_launch(
 def test_unknown_timeout_nan_is_refused_by_the_wait_task(
     credentials: TowerCredentials, emulator: TowerEmulator, token: str
 ) -> None:
-    state = wait_for_workflow(
-        credentials, "4Bi5xBK6E2Nbhj", unknown_timeout=math.nan, return_state=True
-    )
+    @flow
+    def waits(credentials: TowerCredentials) -> Any:
+        return wait_for_workflow(credentials, "4Bi5xBK6E2Nbhj", unknown_timeout=math.nan)
+
+    state = waits(credentials, return_state=True)
     with pytest.raises(TowerConfigError, match="unknown_timeout must be a finite number"):
         state.result()
     assert requests_of(emulator, token) == []
