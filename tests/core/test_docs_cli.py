@@ -225,3 +225,24 @@ def test_each_tw_equivalent_is_a_valid_command(
     while isinstance(command, click.Group):
         command = command.commands[words.pop(0)]
     command.make_context(command.name or "", words)  # raises a UsageError if it does not parse
+
+
+# -- the emulator in a CI job ------------------------------------------------------------------
+
+
+def test_the_ci_job_of_the_emulator_page_runs(tmp_path: Path) -> None:
+    text = (DOCS / "emulator.md").read_text(encoding="utf-8")
+    script = one_block(text.split("### In a CI job", 1)[1], "bash", "nftower emulator")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOWER_")}
+    env.update(
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", NFTOWER_RATE_LIMIT_BACKEND="memory://"
+    )
+    result = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(r"SUCCEEDED \w+ \w+", lines[0])
+    assert lines[1].startswith("FAILED ")
+    assert "ended FAILED" in result.stderr
