@@ -11,7 +11,9 @@ A cell's faults hit one phase of the work:
   watching has begun (a status read after the launch was answered), keeps the run RUNNING
   until every fault has hit, then lets it succeed, so that no cell passes without its faults.
 
-Every suite finds this module through ``pythonpath = ["tests"]`` (pyproject.toml).
+The matrix runs the client's retry backoff five times faster (:func:`quick_backoff`): the
+schedule itself is tested in tests/core/test_retry.py, and the cells test what the retries lead
+to. Every suite finds this module through ``pythonpath = ["tests"]`` (pyproject.toml).
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ CELLS: tuple[Cell, ...] = (
     Cell(
         "http-429-storm-no-retry-after",
         "lookups",
-        (_burst("rate_limit", "GET", None, 2, retry_after=None),),
+        (_burst("rate_limit", "GET", None, 3, retry_after=None),),
         log=rf"{_RETRIED}: 429 GET .*Maximum request rate exceeded",
     ),
     Cell(
@@ -233,12 +235,27 @@ CELLS: tuple[Cell, ...] = (
         "server-gone-mid-wait",
         "wait",
         outage=1.5,
-        max_retries=3,
         log=r"ConnectError",
     ),
 )
 
 BY_ID = {cell.id: cell for cell in CELLS}
+
+
+#: how much faster the matrix runs the client's backoff
+BACKOFF_SCALE = 0.2
+
+
+def quick_backoff(monkeypatch: Any) -> None:
+    """Make the client's exponential backoff five times shorter for this test (in-process)."""
+    from nftower import _retry
+
+    normal = _retry.backoff
+
+    def quick(attempt: int, **kwargs: Any) -> float:
+        return normal(attempt, **kwargs) * BACKOFF_SCALE
+
+    monkeypatch.setattr(_retry, "backoff", quick)
 
 
 def token_hash(token: str) -> str:

@@ -20,6 +20,7 @@ from fault_cells import (
     check_refusal,
     faults_left,
     launches,
+    quick_backoff,
     vanished_text,
 )
 from nftower import RunNotFoundError, TowerError
@@ -29,6 +30,12 @@ from nftower_airflow.operators import TowerLaunchOperator
 from nftower_airflow.triggers import TowerRunTrigger
 
 pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(autouse=True)
+def _quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    quick_backoff(monkeypatch)
+
 
 #: cells the trigger meets: it only watches a run launched before (no launch or look-up of
 #: its own, so no answer refused before a launch)

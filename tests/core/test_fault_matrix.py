@@ -18,6 +18,7 @@ from fault_cells import (
     check_refusal,
     faults_left,
     launches,
+    quick_backoff,
     vanished_text,
 )
 from nftower import FollowOutcome, RunNotFoundError, TowerError
@@ -25,6 +26,12 @@ from nftower.status import Ending
 from nftower.testing import TowerEmulator
 
 pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(autouse=True)
+def _quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    quick_backoff(monkeypatch)
+
 
 #: the async client meets every launch and look-up cell through the Prefect tasks (which use
 #: it); here it also meets the cells of a wait that loses its connection

@@ -18,6 +18,7 @@ from fault_cells import (
     check_refusal,
     faults_left,
     launches,
+    quick_backoff,
     vanished_text,
 )
 from nftower import RunNotFoundError, TowerConfig, Workflow
@@ -27,6 +28,11 @@ from prefect_nftower import TowerCredentials
 from prefect_nftower.tasks import launch_workflow, wait_for_workflow
 
 pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture(autouse=True)
+def _quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    quick_backoff(monkeypatch)
 
 
 def _use(cell: Cell, monkeypatch: pytest.MonkeyPatch) -> None:
