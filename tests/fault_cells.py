@@ -273,7 +273,7 @@ def arm(emu: TowerEmulator, cell: Cell) -> None:
 
 def faults_left(emu: TowerEmulator) -> list[dict[str, Any]]:
     """The injected faults not used up yet (a cell passes only once all have hit)."""
-    return emu._state.faults.active()
+    return emu.faults
 
 
 def launches(emu: TowerEmulator, token: str | None = None) -> list[Any]:

@@ -113,3 +113,12 @@ def test_an_empty_body_after_handling_the_request(emu: TowerEmulator) -> None:
     answer = _launch(emu)
     assert (answer.status_code, answer.content) == (200, b"")
     assert len(emu.launches) == 1
+
+
+def test_faults_lists_those_not_used_up(emu: TowerEmulator) -> None:
+    emu.inject("status", path="^/user-info$", times=2)
+    emu.inject("delay", path="^/never$", times=None)
+    headers = {"Authorization": f"Bearer {emu.token}"}
+    assert httpx.get(f"{emu.url}/user-info", headers=headers).status_code == 503
+    assert [(f["kind"], f["times"]) for f in emu.faults] == [("status", 1), ("delay", None)]
+    assert httpx.get(f"{emu.url}/_emulator/faults").json()["faults"] == emu.faults

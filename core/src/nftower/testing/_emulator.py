@@ -167,6 +167,11 @@ class TowerEmulator:
     def clear_faults(self) -> None:
         self._state.faults.clear()
 
+    @property
+    def faults(self) -> list[dict[str, Any]]:
+        """The injected faults not used up yet, as ``GET /_emulator/faults`` lists them."""
+        return self._state.faults.active()
+
     # -- runs ------------------------------------------------------------------------
     def set_status(self, workflow_id: str, status: str) -> None:
         """Force a run's status from now on (e.g. ``"FAILED"``)."""
