@@ -245,11 +245,9 @@ def _fanout_section(data: dict[str, Any]) -> str:
         + ", ".join(f"{kind} x{count}" for kind, count in r["calls_by_kind"].items())
         for r in data["rows"]
     ]
-    within = [
-        r["orchestrator"] for r in data["rows"] if r["ratio"] is not None and r["ratio"] <= 1.1
-    ]
-    above = [f"{r['orchestrator']} ({r['ratio']})" for r in data["rows"] if r not in within
-             and r["orchestrator"] not in within]  # fmt: skip
+    fast = [r for r in data["rows"] if r["ratio"] is not None and r["ratio"] <= 1.1]
+    within = [r["orchestrator"] for r in fast]
+    above = [f"{r['orchestrator']} ({r['ratio']})" for r in data["rows"] if r not in fast]
     verdict = (
         f"Within 1.1x of calls / 20 s: {', '.join(within) or 'none'}; "
         f"above: {', '.join(above) or 'none'}. Every run name was launched once"
