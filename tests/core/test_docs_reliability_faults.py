@@ -45,3 +45,13 @@ def test_every_row_names_tests_that_exist_and_a_launch_count() -> None:
             assert path is not None, (fault, item)
             function = re.sub(r"\[.*\]$", "", name).split("::")[-1]
             assert re.search(rf"def {function}\(", path.read_text()), (fault, item)
+
+
+def test_the_faults_table_is_one_table_with_four_cells_a_row() -> None:
+    """A row below the note on *matrix* would leave the table and show as plain text."""
+    lines = FAULTS.strip("\n").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| Fault |"))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    assert lines[start + 1] == "|---|---|---|---|"
+    assert not [line for line in lines[end:] if line.startswith("|")], "rows after the table"
+    assert all(len(_cells(row)) == 4 for row in lines[start + 2 : end])
