@@ -130,5 +130,5 @@ def test_building_tasks_loads_only_the_dependency_free_status_module() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     loaded = result.stdout.strip().splitlines()[-1]
-    errors = "'nftower._answer_errors', 'nftower._exceptions'"
+    errors = "'nftower._answer_errors', 'nftower._exceptions', 'nftower._run_errors'"
     assert loaded == f"['nftower', {errors}, 'nftower._version', 'nftower.status']"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
 from nftower import (
     NotFoundError,
     Pipeline,
+    TaskCounts,
     TaskStatus,
     TowerConfigError,
     Workflow,
@@ -113,14 +115,18 @@ def test_compute_envs_and_labels(tower: Any) -> None:
 
 
 def test_run_lifecycle(tower: Any, tower_emulator: TowerEmulator) -> None:
-    changes: list[str] = []
+    changes: list[tuple[str, TaskCounts | None]] = []
     workflow_id = tower.launch("hello", run_name="lifecycle-1")
     wf = tower.wait(
-        workflow_id, poll_interval=POLL, on_change=lambda w: changes.append(w.status.value)
+        workflow_id,
+        poll_interval=POLL,
+        on_change=lambda w: changes.append((w.status.value, TaskCounts.of(w))),
     )
     assert wf.status is WorkflowStatus.SUCCEEDED
-    assert changes[-1] == "SUCCEEDED"
-    assert len(changes) == len(set(changes))  # called on changes only
+    assert changes[-1][0] == "SUCCEEDED"
+    # called on changes only: of the status, or of the task counts while it runs
+    assert all(before != after for before, after in itertools.pairwise(changes))
+    assert [status for status, _ in changes if status != "RUNNING"] == ["SUBMITTED", "SUCCEEDED"]
     described = tower.get_workflow(workflow_id)
     assert (described.id, described.run_name) == (workflow_id, "lifecycle-1")
     assert described.org_name == tower_emulator.org_name

@@ -131,11 +131,10 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         super().__init__(**kwargs)
         if not pipeline:
             raise ValueError("pipeline is required: a launchpad name or id, or a repository URL")
-        if poll_interval <= 0:
-            raise ValueError(f"poll_interval must be > 0 seconds, got {poll_interval!r}")
-        from nftower import FollowRules
+        from nftower.status import check_seconds
 
-        FollowRules(poll_interval, None, unknown_timeout)  # nan, inf: refused at parse time
+        check_seconds("poll_interval", poll_interval)  # nan, inf: refused at parse time
+        check_seconds("unknown_timeout", unknown_timeout, allow_zero=True)
         self.pipeline = pipeline
         self.pipeline_params = pipeline_params
         self.run_name = run_name

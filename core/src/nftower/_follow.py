@@ -25,7 +25,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +45,15 @@ from ._models import Workflow
 from ._reports import run_url
 from ._run_access import on_run
 from ._run_errors import RunNotFoundError
-from .status import MAX_POLL_ERRORS, SUCCEEDED, Ending, check_target, ending, is_active
+from .status import (
+    MAX_POLL_ERRORS,
+    SUCCEEDED,
+    Ending,
+    check_seconds,
+    check_target,
+    ending,
+    is_active,
+)
 
 __all__ = [
     "MAX_POLL_ERRORS",
@@ -306,9 +313,7 @@ def wait_result(outcome: FollowOutcome, web_url: str) -> Workflow:
 
 
 def _seconds(name: str, value: object, *, allow_zero: bool = False) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if ok and not math.isfinite(value):  # type: ignore[arg-type]
-        limit = "" if name == "poll_interval" else "; None means no limit"
-        raise TowerConfigError(f"{name} must be a finite number of seconds, got {value!r}{limit}")
-    if not ok or value < 0 or (value == 0 and not allow_zero):  # type: ignore[operator]
-        raise TowerConfigError(f"{name} must be a positive number of seconds, got {value!r}")
+    try:
+        check_seconds(name, value, allow_zero=allow_zero)
+    except ValueError as exc:
+        raise TowerConfigError(str(exc)) from None

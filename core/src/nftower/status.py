@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "TERMINAL",
     "UNKNOWN",
     "Ending",
+    "check_seconds",
     "check_target",
     "ending",
     "is_active",
@@ -100,6 +102,26 @@ def needs_relaunch(status: object) -> bool:
     run the pipeline twice), no status at all, or a status newer than this client.
     """
     return name(status) in ENDED_BADLY
+
+
+def check_seconds(name: str, value: object, *, allow_zero: bool = False) -> float:
+    """``value`` as seconds; ``ValueError`` naming ``name`` unless it is a finite number above
+    zero (or zero, with ``allow_zero``).
+
+    >>> check_seconds("poll_interval", 30)
+    30.0
+    >>> check_seconds("poll_interval", float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: poll_interval must be a finite number of seconds, got nan
+    """
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and not math.isfinite(value):  # type: ignore[arg-type]
+        limit = "" if name == "poll_interval" else "; None means no limit"
+        raise ValueError(f"{name} must be a finite number of seconds, got {value!r}{limit}")
+    if not ok or value < 0 or (value == 0 and not allow_zero):  # type: ignore[operator]
+        raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)  # type: ignore[arg-type]
 
 
 def check_target(target: object) -> str:
