@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from airflow_harness import make_context
+from emulator_waits import wait_until_running_and_watched
 from nftower import RunNotFoundError
 from nftower_airflow.operators import TowerLaunchOperator
 
@@ -40,9 +41,7 @@ def test_a_run_deleted_while_the_worker_waits_fails_the_task_naming_it(tower_con
         while not tower_conn.launches and time.monotonic() < deadline:
             time.sleep(0.05)
         workflow_id = tower_conn.launches[0].response_json["workflowId"]
-        while tower_conn.workflow(workflow_id)["status"] != "RUNNING":
-            time.sleep(0.05)
-        time.sleep(0.3)  # the wait has seen it
+        wait_until_running_and_watched(tower_conn, workflow_id)
         httpx.delete(
             f"{tower_conn.url}/workflow/{workflow_id}",
             params={"workspaceId": tower_conn.workspace_id, "force": "true"},

@@ -84,9 +84,8 @@ def test_a_worker_killed_while_its_launch_is_in_flight_then_retried_at_once_make
     caplog.set_level(logging.INFO, "nftower")
     emu.inject("delay", method="POST", path=LAUNCH, delay=3.0)  # Tower is slow to accept
     first = _start(WORKER)
-    # the saved launch was read; the launch POST is with Tower (and in flight) just after
-    _until("the launch", lambda: any(r.path.endswith("/launch") for r in emu.requests), first)
-    time.sleep(1.0)
+    # the delay fault is used up once the launch POST is with Tower (and in flight)
+    _until("the launch POST", lambda: not emu.faults, first)
     assert emu.launches == []  # killed before Tower answered
     _kill(first)
     retry = TowerLaunchOperator(

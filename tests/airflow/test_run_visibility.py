@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from airflow_harness import launch_run, make_context
+from emulator_waits import wait_until_running_and_watched
 from nftower import RunNotFoundError
 from nftower.status import MAX_POLL_ERRORS
 from nftower_airflow.sensors import TowerRunSensor
@@ -49,7 +50,8 @@ async def test_a_run_deleted_while_deferred_is_an_error_event_naming_it(tower_co
     watch_kept = asyncio.ensure_future(
         _events(TowerRunTrigger(workflow_id=kept, poll_interval=0.1))
     )
-    await asyncio.sleep(0.5)  # both are watched by the shared poller
+    for workflow_id in (doomed, kept):  # both are watched by the shared poller
+        await asyncio.to_thread(wait_until_running_and_watched, tower_conn, workflow_id)
     await asyncio.to_thread(delete_run, tower_conn, doomed)
     (event,) = await asyncio.wait_for(watch_doomed, 60)
     assert (event["status"], event["workflow_id"]) == ("error", doomed)

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from emulator_waits import wait_until_running_and_watched
 from nftower import AuthenticationError, RunNotFoundError, WorkflowFailedError
 from nftower.testing import TowerEmulator
 from prefect_nftower import TowerCredentials
@@ -29,11 +30,12 @@ def test_a_run_deleted_while_waited_for_raises_naming_it(
     credentials: TowerCredentials, emulator: TowerEmulator, token: str
 ) -> None:
     workflow_id = launch_workflow.fn(credentials, "hello", params={"emulator_outcome": "hang"})
+    launched = time.time()
     with ThreadPoolExecutor(max_workers=1) as pool:
         waiting = pool.submit(
             wait_for_workflow.fn, credentials, workflow_id, poll_interval=POLL, timeout=60
         )
-        time.sleep(1.0)  # the wait has seen the run
+        wait_until_running_and_watched(emulator, workflow_id, since=launched)
         assert not waiting.done()
         delete_run(emulator, token, workflow_id)
         with pytest.raises(RunNotFoundError) as caught:
