@@ -142,6 +142,20 @@ def test_models_and_layout_exist() -> None:
     assert on_disk <= set(re.findall(r"^(\S+\.py)", layout, flags=re.MULTILINE))
 
 
+@pytest.mark.parametrize(
+    ("section", "package"),
+    [
+        ("## Airflow provider", "airflow_provider/src/nftower_airflow"),
+        ("## Prefect collection", "prefect_collection/src/prefect_nftower"),
+    ],
+)
+def test_the_orchestrator_layouts_list_every_module(section: str, package: str) -> None:
+    layout = found(rf"{section} .*?```\n(.*?)```")
+    listed = set(re.findall(r"^(\S+\.py)", layout, flags=re.MULTILINE))
+    on_disk = {p.name for p in (ROOT / package).glob("*.py")} - {"__init__.py", "_version.py"}
+    assert listed == on_disk
+
+
 #: Every place outside rate-limiting.md that tells users which rate-limit store is the default.
 DEFAULT_STORE_CLAIMS = [
     "docs/airflow.md",
