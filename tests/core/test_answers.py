@@ -242,6 +242,34 @@ def test_a_proxys_html_502_page_is_a_server_error_with_its_title(
     assert "proxy or load balancer" in text
 
 
+#: the token where a 160-character excerpt of the body would cut it in two
+_PAST_THE_CUT = "a" * 150 + " " + TOKEN + " and more words after it"
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        (_PAST_THE_CUT, 200),  # not valid JSON: an excerpt of the body
+        ("<html><body><p>" + _PAST_THE_CUT + "</p></body></html>", 200),  # no title: its text
+        ("<html><title>" + _PAST_THE_CUT + "</title></html>", 200),  # its title
+        (_PAST_THE_CUT, 500),  # an error status without a JSON error body
+    ],
+    ids=["bad-json", "html-text", "html-title", "error-text"],
+)
+def test_an_excerpt_never_keeps_a_piece_of_the_token(
+    answer: str, status: int, make_client: ClientFactory, fast_sleep: list[float]
+) -> None:
+    media = "text/html" if answer.startswith("<html>") else "text/plain"
+    with (
+        recording_server(lambda r: Response(answer, status, media_type=media)) as server,
+        pytest.raises(TowerError) as caught,
+    ):
+        client_of(make_client, server, max_retries=0).get_workflow("4Bi5xBK6E2Nbhj")
+    text = str(caught.value)
+    assert "aaaaaaaa" in text  # the excerpt is there
+    assert TOKEN[:8] not in text
+
+
 def _tower_until_the_launch(launch_answer: Response) -> Callable[[Request], Response]:
     """Tower's answers to the reads of a launch by URL, then ``launch_answer`` to the POST."""
     env = {

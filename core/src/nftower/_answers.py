@@ -58,9 +58,12 @@ def body_excerpt(response: httpx.Response, scrub: Scrub) -> str:
         text = response.text
     except (httpx.ResponseNotRead, UnicodeDecodeError):  # pragma: no cover - defensive
         return "'<unreadable body>'"
-    text = re.sub(r"\s+", " ", text).strip()
-    cut = text[:_EXCERPT] + ("..." if len(text) > _EXCERPT else "")
-    return repr(scrub(cut))
+    return repr(_cut(scrub(re.sub(r"\s+", " ", text).strip())))
+
+
+def _cut(text: str) -> str:
+    """The start of ``text``, already scrubbed: a cut never leaves a piece of the token."""
+    return text[:_EXCERPT] + ("..." if len(text) > _EXCERPT else "")
 
 
 def _is_html(response: httpx.Response) -> bool:
@@ -74,12 +77,11 @@ def _is_html(response: httpx.Response) -> bool:
 def _html_title(response: httpx.Response, scrub: Scrub) -> str:
     """``an HTML page titled '...'`` (or with the start of its text when it has no title)."""
     match = _TITLE.search(response.text)
-    title = re.sub(r"\s+", " ", match["title"]).strip() if match else ""
+    title = scrub(re.sub(r"\s+", " ", match["title"]).strip()) if match else ""
     if title:
-        return f"an HTML page titled {scrub(title[:_EXCERPT])!r}"
-    text = re.sub(r"\s+", " ", _TAG.sub(" ", response.text)).strip()
-    cut = text[:_EXCERPT] + ("..." if len(text) > _EXCERPT else "")
-    return f"an HTML page ({scrub(cut)!r})" if cut else "an HTML page"
+        return f"an HTML page titled {title[:_EXCERPT]!r}"
+    cut = _cut(scrub(re.sub(r"\s+", " ", _TAG.sub(" ", response.text)).strip()))
+    return f"an HTML page ({cut!r})" if cut else "an HTML page"
 
 
 def error_body_message(response: httpx.Response, scrub: Scrub) -> str:
