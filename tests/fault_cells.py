@@ -12,7 +12,7 @@ A cell's faults hit one phase of the work:
   until every fault has hit, then lets it succeed, so that no cell passes without its faults.
 
 The matrix runs the client's retry backoff five times faster (:func:`quick_backoff`): the
-schedule itself is tested in tests/core/test_retry.py, and the cells test what the retries lead
+schedule itself is tested in tests/core/test_retry.py, and the cells test what the retries come
 to. Every suite finds this module through ``pythonpath = ["tests"]`` (pyproject.toml).
 """
 

@@ -1,6 +1,6 @@
 """A real Airflow (``airflow standalone``: scheduler, dag-processor, triggerer, API server) on a
-private AIRFLOW_HOME against a Tower emulator, for the end-to-end tests; started once per
-session (tests/e2e/conftest.py) and torn down with its whole process group.
+private AIRFLOW_HOME against a Tower emulator, for the end-to-end tests; started once for the
+whole suite (tests/e2e/conftest.py) and torn down with its whole process group.
 
 Its DAG folder holds the nightly example and every DAG file of tests/e2e/dags.
 """
@@ -107,7 +107,7 @@ def running_standalone() -> Iterator[Standalone]:
             "extra": {"workspace": str(emulator.workspace_id)},
         }
         bin_dir = Path(sys.executable).parent
-        # nothing of another Airflow setup (e.g. tests/airflow's, in the same session) leaks in
+        # nothing of another Airflow setup (e.g. tests/airflow's, in the same pytest run) leaks in
         inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "TOWER_"))}
         env = {
             **inherited,

@@ -1,5 +1,5 @@
 """The fault matrix through Prefect: a flow of ``launch_workflow`` and ``wait_for_workflow``
-(with a flow retry at no delay where the cell needs one), against the session's emulator and
+(with a flow retry at no delay where the cell needs one), against the suite's one emulator and
 Prefect server. One launch per cell, the flow run in the right state, and the log saying what
 happened (see tests/fault_cells.py and docs/reliability.md)."""
 
