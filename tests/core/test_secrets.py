@@ -108,3 +108,34 @@ def test_a_failure_report_never_repeats_the_token_a_run_printed(
     text = report.summary() + repr(report) + _every_form(report.to_error())
     assert "TOWER_ACCESS_TOKEN=***" in text
     assert token not in text
+
+
+def test_a_stderr_tail_cut_inside_the_token_keeps_no_piece_of_it(
+    make_client: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the tail of a task's .command.err starts 10 characters into the token it printed
+    token = "eyJ0aWQiOiA0Mn0.c2VjcmV0LXZhbHVlLTAxMjM0"
+    end = f"{token[10:]}\nERROR: command exited with status 1\n"
+    stderr = f"printenv\nTOWER_ACCESS_TOKEN={token}\nERROR: command exited with status 1\n"
+    monkeypatch.setattr("nftower._run_files.STDERR_TAIL_BYTES", len(end))
+    failed = {"taskId": 1, "status": "FAILED", "process": "ECHO", "exitStatus": 1}
+    answers = {
+        "/workflow/w1": {"workflow": {"id": "w1", "status": "FAILED"}},
+        "/workflow/w1/tasks": {"tasks": [{"task": failed}], "total": 1},
+        "/workflow/w1/log": {"log": {"entries": [], "truncated": False}},
+    }
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/workflow/w1/download/1":
+            return httpx.Response(200, content=stderr.encode())
+        return httpx.Response(200, json=answers[request.url.path])
+
+    tower = make_client(
+        "https://tower.example.org", token, 7, transport=httpx.MockTransport(answer)
+    )
+    report = tower.failure_report("w1")
+    (tail,) = report.task_stderr.values()
+    assert tail.startswith("...")
+    assert "ERROR: command exited with status 1" in tail
+    text = report.summary() + repr(report) + _every_form(report.to_error())
+    assert token[-12:] not in text

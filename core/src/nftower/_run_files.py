@@ -21,6 +21,7 @@ Example (a flow driven by hand):
 from __future__ import annotations
 
 import logging
+import re
 
 from . import _endpoints as ep
 from ._exceptions import BadRequestError, NotFoundError, TowerAPIError, TowerConfigError
@@ -47,6 +48,8 @@ RUN_FILE_PATTERNS = {"log": "nf-{id}.log", "txt": "nf-{id}.txt", "timeline": "ti
 TASK_FILES = (".command.log", ".command.out", ".command.err", ".fusion.log")
 #: Bytes of ``.command.err`` kept per failed task in a failure report.
 STDERR_TAIL_BYTES = 2048
+#: the piece of a word a tail's cut leaves at its start (the end of a token a task printed)
+_CUT_WORD = re.compile(r"^\S+")
 #: Failed tasks whose stderr a failure report fetches.
 MAX_STDERR_TASKS = 10
 
@@ -139,7 +142,8 @@ def download_task_file(
 def task_file_tail(
     ctx: FlowContext, workflow_id: str, task_id: int, name: str, max_bytes: int
 ) -> Flow[str | None]:
-    """The last ``max_bytes`` of a task file, ``None`` when Tower has none (400 / 404)."""
+    """The last ``max_bytes`` of a task file (a word the cut falls in left out), ``None`` when
+    Tower has none (400 / 404)."""
     ws = yield from workspace_id(ctx)
     sink = TailSink(max_bytes)
     try:
@@ -148,7 +152,7 @@ def task_file_tail(
         logger.debug("No %s for task %s of run %s: %s", name, task_id, workflow_id, exc)
         return None
     text = sink.text()
-    return ("..." + text) if sink.truncated else text
+    return ("..." + _CUT_WORD.sub("", text, count=1)) if sink.truncated else text
 
 
 def failed_task_tails(
