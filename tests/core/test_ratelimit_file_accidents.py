@@ -116,8 +116,9 @@ def test_a_file_truncated_while_processes_use_it_is_written_again_without_a_cras
     for moment in (1.0, 2.0, 3.0):
         at(start_at + moment, lambda: os.truncate(path, size), path)
     results = finish(workers)
-    # The entries of the last second are gone with the bytes: the server may answer a few 429s
-    # in the second after each cut, which the clients wait out and retry; none reaches a caller.
+    # Each process puts back its own entries of the last second at its next call; one whose
+    # next call comes late cannot, and the server may answer a 429 in the second after a cut,
+    # which the clients wait out and retry: none reaches a caller.
     assert [r["client_429"] for r in results] == [0, 0, 0]
     assert [r["fallback"] for r in results] == [False, False, False]
     answered = [r for r in tower_emulator.requests if r.path == "/user-info" and r.status == 200]
@@ -229,3 +230,13 @@ def test_a_damaged_record_is_rebuilt_keeping_the_readable_ones(tmp_path: Path) -
     assert layout.intact
     assert len(layout.records) == 2  # a and c; b was unreadable
     assert path.read_bytes().startswith(MAGIC)
+
+
+def test_a_process_puts_back_its_entries_into_an_emptied_file(tmp_path: Path) -> None:
+    path = tmp_path / "rl.bin"
+    backend = FileBackend(path)
+    assert [backend.acquire("k", 3, 60.0, f"t{i}", 1.0) for i in range(3)] == [0.0] * 3
+    os.truncate(path, 0)  # a cleanup script: the window's entries are gone from the file
+    assert backend.acquire("k", 3, 60.0, "t3", 1.0) > 0  # still 3 calls in this window
+    assert len(parse(path.read_bytes()).records) == 1
+    backend.close()

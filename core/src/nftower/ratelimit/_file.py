@@ -15,6 +15,7 @@ import platformdirs
 from .._exceptions import TowerConfigError
 from ._entries import Log, admit_step, encode, release, ticket_bytes
 from ._file_layout import RECORD, entries_of
+from ._file_own import OwnEntries
 from ._file_place import usable_path
 from ._file_repair import MAX_MOVES, move, rebuild
 from ._locked_file import Busy, Damaged, LockedFile, Replaced, attach, detach, lock, unlock
@@ -96,6 +97,7 @@ class FileBackend:
         self._handle: LockedFile | None = None
         self._digests: dict[str, bytes] = {}
         self._capped: set[str] = set()
+        self._own = OwnEntries()
         self._releases = PendingReleases(self._flush_quietly)
 
     # -- the protocol -----------------------------------------------------------------------
@@ -211,8 +213,16 @@ class FileBackend:
                     if owner == digest:
                         log = release(entries, ended)
                         wait_for = 0.0
-                        if admission is not None:
+                        if admission is None:
+                            self._own.released(key, ended)
+                        else:  # first what the record lost of ours (a file cut short)
+                            now = time.time()
+                            log = self._own.restore(
+                                key, log, ended, window=admission.window, now=now
+                            )
                             log, wait_for = self._admit(key, log, capacity, admission)
+                            if wait_for == 0.0:
+                                self._own.add(key, log[-1])
                         # The entries first: a count written before them could name stale ones.
                         handle.write(offset + RECORD.size, encode(log))
                         handle.write(offset, RECORD.pack(digest, capacity, len(log), time.time()))

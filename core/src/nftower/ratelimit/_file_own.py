@@ -1,0 +1,68 @@
+"""The recent entries this process wrote to the rate limit file, per key.
+
+A file cut short or emptied by another program loses the entries of the last window, and the
+host could then admit a second window's worth of calls. Each process keeps its own recent
+entries (at most a window's, plus the calls still in flight) and, under the record's lock,
+puts back those the record lost before it admits a call: the host's window is rebuilt from
+what every active process remembers of it.
+
+>>> own = OwnEntries()
+>>> own.add("k", (160.0, b"t1"))                          # in flight: dated 60 s ahead
+>>> own.restore("k", [], {}, window=1.0, now=100.5)      # the record lost it: put back
+[(160.0, b't1')]
+>>> own.restore("k", [(160.0, b"t1")], {}, window=1.0, now=100.5)   # still there
+[(160.0, b't1')]
+>>> own.restore("k", [], {b"t1": 100.2}, window=1.0, now=100.5)     # released meanwhile
+[(100.2, None)]
+>>> len(own.restore("k", [(100.2, bytes(16))], {}, window=1.0, now=100.5))  # as read back
+1
+>>> own.restore("k", [], {}, window=1.0, now=101.5)      # out of the window: forgotten
+[]
+"""
+
+from __future__ import annotations
+
+from ._entries import Log, release
+from ._protocol import MAX_HOLD
+
+__all__ = ["OwnEntries"]
+
+
+class OwnEntries:
+    """Per key, the entries this process admitted that may still count (hold the file's
+    thread lock)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Log] = {}
+
+    def add(self, key: str, entry: tuple[float, bytes | None]) -> None:
+        self._items.setdefault(key, []).append(entry)
+
+    def released(self, key: str, ended: dict[bytes, float]) -> None:
+        """Date the calls in ``ended`` as the record does."""
+        if ended and key in self._items:
+            self._items[key] = release(self._items[key], ended)
+
+    def restore(
+        self, key: str, log: Log, ended: dict[bytes, float], *, window: float, now: float
+    ) -> Log:
+        """``log`` (releases applied) plus this process's live entries it lacks."""
+        mine = release(self._items.get(key, []), ended)
+        mine = [entry for entry in mine if now - window < entry[0] <= now + MAX_HOLD + window]
+        if mine:
+            self._items[key] = mine
+        else:
+            self._items.pop(key, None)
+        present = {_plain(entry) for entry in log}
+        missing = [_plain(entry) for entry in mine if _plain(entry) not in present]
+        return log + missing if missing else log
+
+
+def _plain(entry: tuple[float, bytes | None]) -> tuple[float, bytes | None]:
+    """An entry as it reads back from the file (no ticket: ``None``, never zeros).
+
+    >>> _plain((1.0, bytes(16))), _plain((1.0, None))
+    ((1.0, None), (1.0, None))
+    """
+    at, ticket = entry
+    return at, ticket if ticket and any(ticket) else None
