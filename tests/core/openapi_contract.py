@@ -12,26 +12,25 @@ recorded by the emulator), e.g. on every request of a whole client session::
         validate_exchange(record)
 
 The schema is parsed once per process. Its known gaps and errors are patched in ONE place,
-:func:`relax`; nothing else bends the schema and no operation is skipped. On top of the
-schema, two checks are stricter than OpenAPI's defaults, because they catch the typical
+:func:`openapi_relax.relax`; nothing else bends the schema and no operation is skipped. On top
+of the schema, two checks are stricter than OpenAPI's defaults, because they catch the typical
 client bug (a misspelt field or parameter silently ignored by the server): unknown object
 properties and undeclared query parameters are reported.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
 import yaml
+from openapi_relax import SCHEMAS_REF, relax, resolve
 
 SCHEMA_DESCRIPTION = (
     "Seqera API 1.187.0 (seqeralabs/terraform-provider-seqera specs/seqera-api-cloud.yaml)"
@@ -42,9 +41,6 @@ SCHEMA_PATH = Path(
         Path(__file__).resolve().parents[2].parent / "shared" / "tower-api" / "seqera-api.yaml",
     )
 )
-_SCHEMAS = "#/components/schemas/"
-_ERROR_STATUSES = ("400", "401", "403", "404", "429", "500", "502", "503", "504")
-_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
 class ContractError(AssertionError):
@@ -55,109 +51,6 @@ def require_schema() -> None:
     """Skip the calling test when the schema file is not available."""
     if not SCHEMA_PATH.is_file():
         pytest.skip(f"OpenAPI schema not found at {SCHEMA_PATH}: it is {SCHEMA_DESCRIPTION}")
-
-
-# -- the one place where the schema is relaxed -------------------------------------------------
-def relax(spec: dict[str, Any]) -> dict[str, Any]:
-    """Return a copy of ``spec`` with its known gaps patched (documented one by one).
-
-    1. Nullable fields are under-declared: every schema with a ``type`` becomes nullable and
-       every enum admits ``null`` (the terraform provider's nullable overlay does the same for
-       most run, task and launch schemas).
-    2. ``LogPage.entries`` is declared ``Iterator_String_ = {type: object}``; it is really an
-       array of strings.
-    3. Java ``Map<String, Object>`` fields (e.g. ``WorkflowDbDto.params``) are declared with
-       ``additionalProperties: {type: object}``; their values are any JSON value.
-    4. Error statuses the schema leaves out (401, 404, 429, 5xx, sometimes 400) or declares
-       without a body (403) are real and carry an ``ErrorResponse``.
-    5. ``POST /workflow/launch`` answers 400 with ``oneOf(ErrorResponse,
-       WorkflowLaunchValidationErrorResponse)``, but every ``ErrorResponse`` also matches the
-       second schema, so ``oneOf`` can never hold: body-level ``oneOf`` without a
-       discriminator is checked as ``anyOf``.
-    6. Strictness (not a relaxation): ``allOf`` compositions are flattened and object schemas
-       without ``oneOf``/``anyOf`` reject unknown properties.
-    """
-    spec = copy.deepcopy(spec)
-    schemas: dict[str, Any] = spec["components"]["schemas"]
-    schemas["Iterator_String_"] = {"type": "array", "items": {"type": "string"}}
-    for name, schema in schemas.items():
-        schemas[name] = _flatten_all_of(schema, schemas)
-    for schema in _walk_schemas(schemas):
-        if schema.get("additionalProperties") == {"type": "object"} and not schema.get(
-            "properties"
-        ):
-            schema["additionalProperties"] = {}
-        if isinstance(schema.get("type"), str):  # a schema, not a properties map with "type"
-            schema["nullable"] = True
-        if "enum" in schema and None not in schema["enum"]:
-            schema["enum"] = [*schema["enum"], None]
-        polymorphic = any(key in schema for key in ("oneOf", "anyOf", "discriminator"))
-        if "properties" in schema and "additionalProperties" not in schema and not polymorphic:
-            schema["additionalProperties"] = False
-    error = {"application/json": {"schema": {"$ref": _SCHEMAS + "ErrorResponse"}}}
-    for operation in _operations(spec):
-        for answer in operation.get("responses", {}).values():
-            for media in answer.get("content", {}).values():
-                body = media.get("schema", {})
-                if "oneOf" in body and "discriminator" not in body:
-                    body["anyOf"] = body.pop("oneOf")
-        responses = operation.setdefault("responses", {})
-        for status in _ERROR_STATUSES:
-            declared = responses.get(status)
-            if declared is None or not declared.get("content"):
-                responses[status] = {"description": "error (relaxed)", "content": error}
-    return spec
-
-
-def _operations(spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for item in spec["paths"].values():
-        for method in _METHODS:
-            if method in item:
-                yield item[method]
-
-
-def _walk_schemas(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        if "$ref" not in node:
-            yield node
-        for value in node.values():
-            yield from _walk_schemas(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _walk_schemas(value)
-
-
-def _resolve(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith(_SCHEMAS):
-        return _resolve(schemas[ref.removeprefix(_SCHEMAS)], schemas)
-    return schema
-
-
-def _flatten_all_of(schema: Any, schemas: dict[str, Any]) -> Any:
-    """Merge multi-part ``allOf`` object compositions into one schema, recursively."""
-    if isinstance(schema, list):
-        return [_flatten_all_of(item, schemas) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    schema = {key: _flatten_all_of(value, schemas) for key, value in schema.items()}
-    parts = schema.get("allOf")
-    if not isinstance(parts, list) or len(parts) < 2:
-        return schema
-    resolved = [_flatten_all_of(_resolve(part, schemas), schemas) for part in parts]
-    if any(key in part for part in resolved for key in ("oneOf", "anyOf", "discriminator")):
-        return schema
-    merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
-    merged["type"] = "object"
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for part in resolved:
-        properties.update(part.get("properties", {}))
-        required += [name for name in part.get("required", []) if name not in required]
-    merged["properties"] = {**properties, **schema.get("properties", {})}
-    if required:
-        merged["required"] = required
-    return merged
 
 
 # -- loading (once per process) ----------------------------------------------------------------
@@ -306,7 +199,7 @@ def _form_problems(operation: dict[str, Any], form: dict[str, Any], name: str) -
     if "multipart/form-data" not in content:
         return [f"{name} does not take a multipart/form-data body"]
     schemas = load_spec()["components"]["schemas"]
-    schema = _resolve(content["multipart/form-data"].get("schema", {}), schemas)
+    schema = resolve(content["multipart/form-data"].get("schema", {}), schemas)
     unknown = sorted(set(form) - set(schema.get("properties", {})))
     return [f"undeclared multipart parts {unknown} for {name}"] if unknown else []
 
@@ -383,7 +276,7 @@ def _walk_missing(
     while True:
         ref = schema.get("$ref")
         if isinstance(ref, str):
-            name = ref.removeprefix(_SCHEMAS)
+            name = ref.removeprefix(SCHEMAS_REF)
             schema = schemas[name]
         elif isinstance(schema.get("allOf"), list) and len(schema["allOf"]) == 1:
             schema = schema["allOf"][0]
@@ -392,7 +285,7 @@ def _walk_missing(
     discriminator = schema.get("discriminator")
     if isinstance(discriminator, dict) and isinstance(value, dict):
         target = (discriminator.get("mapping") or {}).get(value.get(discriminator["propertyName"]))
-        if isinstance(target, str) and target.removeprefix(_SCHEMAS) != name:
+        if isinstance(target, str) and target.removeprefix(SCHEMAS_REF) != name:
             _walk_missing({"$ref": target}, value, where, found, schemas)
             return
     if isinstance(value, list) and isinstance(schema.get("items"), dict):

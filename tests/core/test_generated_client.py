@@ -1,5 +1,5 @@
 """A client generated from the official schema (openapi-python-client, every schema nullable as
-in :func:`openapi_contract.relax`) drives the emulator: what it parses is what Tower sends.
+in :func:`openapi_relax.relax`) drives the emulator: what it parses is what Tower sends.
 
 The client is generated at test time into a temporary directory (about 10 s), so nothing
 generated is checked in.
@@ -22,6 +22,7 @@ from typing import Any
 import openapi_contract as contract
 import pytest
 from nftower.testing import TowerEmulator
+from openapi_relax import walk_schemas
 
 PACKAGE = "tower_generated"
 
@@ -59,7 +60,7 @@ def _for_the_generator(spec: dict[str, Any]) -> dict[str, Any]:
     property already is), so a nested ``null`` still parses."""
     spec = copy.deepcopy(spec)
     schemas = spec["components"]["schemas"]
-    for schema in contract._walk_schemas(schemas):
+    for schema in walk_schemas(schemas):
         if "properties" in schema:
             schema.pop("nullable", None)
             for name, prop in list(schema["properties"].items()):
