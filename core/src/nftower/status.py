@@ -100,6 +100,9 @@ def needs_relaunch(status: object) -> bool:
     Every other status is reattached to: an active or succeeded run, and also UNKNOWN (Tower
     lost contact with the run, but its head job may still be running: a second launch could
     run the pipeline twice), no status at all, or a status newer than this client.
+
+    >>> [needs_relaunch(s) for s in ("FAILED", "CANCELLED", "UNKNOWN", "RUNNING", None)]
+    [True, True, False, False, False]
     """
     return name(status) in ENDED_BADLY
 
