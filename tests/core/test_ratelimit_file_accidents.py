@@ -240,3 +240,21 @@ def test_a_process_puts_back_its_entries_into_an_emptied_file(tmp_path: Path) ->
     assert backend.acquire("k", 3, 60.0, "t3", 1.0) > 0  # still 3 calls in this window
     assert len(parse(path.read_bytes()).records) == 1
     backend.close()
+
+
+def test_a_forked_child_never_puts_back_a_call_of_its_parent(tmp_path: Path) -> None:
+    # The parent's call in flight at fork() ends in the parent; the child must not put the
+    # in-flight entry back into the record, where it would hold a slot for its whole hold.
+    backend = FileBackend(tmp_path / "rl.bin")
+    assert backend.acquire("k", 2, 60.0, "parent", 60.0) == 0.0
+    ready_read, ready_write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        os.read(ready_read, 1)
+        os._exit(0 if backend.acquire("k", 2, 60.0, "child", 60.0) == 0.0 else 1)
+    backend.release("k", "parent")
+    backend.flush()
+    os.write(ready_write, b"x")
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    backend.close()

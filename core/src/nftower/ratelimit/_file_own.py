@@ -22,6 +22,8 @@ what every active process remembers of it.
 
 from __future__ import annotations
 
+import os
+
 from ._entries import Log, release
 from ._protocol import MAX_HOLD
 
@@ -34,25 +36,35 @@ class OwnEntries:
 
     def __init__(self) -> None:
         self._items: dict[str, Log] = {}
+        self._pid = os.getpid()
+
+    def _mine(self) -> dict[str, Log]:
+        # A child forked from this process did not write its parent's entries: releases of
+        # them happen in the parent, and the child would put back a call still in flight.
+        if self._pid != os.getpid():
+            self._items, self._pid = {}, os.getpid()
+        return self._items
 
     def add(self, key: str, entry: tuple[float, bytes | None]) -> None:
-        self._items.setdefault(key, []).append(entry)
+        self._mine().setdefault(key, []).append(entry)
 
     def released(self, key: str, ended: dict[bytes, float]) -> None:
         """Date the calls in ``ended`` as the record does."""
-        if ended and key in self._items:
-            self._items[key] = release(self._items[key], ended)
+        items = self._mine()
+        if ended and key in items:
+            items[key] = release(items[key], ended)
 
     def restore(
         self, key: str, log: Log, ended: dict[bytes, float], *, window: float, now: float
     ) -> Log:
         """``log`` (releases applied) plus this process's live entries it lacks."""
-        mine = release(self._items.get(key, []), ended)
+        items = self._mine()
+        mine = release(items.get(key, []), ended)
         mine = [entry for entry in mine if now - window < entry[0] <= now + MAX_HOLD + window]
         if mine:
-            self._items[key] = mine
+            items[key] = mine
         else:
-            self._items.pop(key, None)
+            items.pop(key, None)
         present = {_plain(entry) for entry in log}
         missing = [_plain(entry) for entry in mine if _plain(entry) not in present]
         return log + missing if missing else log
