@@ -24,7 +24,7 @@ from tower_helpers import launches_of, requests_of
 pytestmark = pytest.mark.timeout(300)
 
 #: Tower answers the launch this long after it arrived: longer than a retry takes to start
-SLOW_LAUNCH = 20.0
+SLOW_LAUNCH = 30.0
 
 FLOW = """
 import os
