@@ -36,8 +36,8 @@ def _quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _use(cell: Cell, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Clients with the cell's timeout and retries (the credentials block has no such fields
-    yet), and the cell's environment."""
+    """Clients with the cell's timeout and retries (the credentials block has no max_retries
+    field), and the cell's environment."""
     original = TowerCredentials.get_config
 
     def get_config(self: TowerCredentials) -> TowerConfig:
