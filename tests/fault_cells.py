@@ -22,6 +22,7 @@ import hashlib
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -321,6 +322,22 @@ class MidWait:
             time.sleep(0.02)
         return None
 
+    def _read_since(self, since: float) -> Callable[[], bool]:
+        """A probe: has a status read of ours that arrived after ``since`` been answered?"""
+        pattern = re.compile(STATUS_READS)
+
+        def watching() -> bool:
+            return any(
+                r.time > since
+                and r.method == "GET"
+                and pattern.search(r.path)
+                and r.status == 200
+                and self._ours(r)
+                for r in self.emu.requests
+            )
+
+        return watching
+
     def _drive(self) -> None:
         try:
 
@@ -332,19 +349,7 @@ class MidWait:
             if launch is None:
                 return
             self.workflow_id = launch.workflow_id
-            pattern = re.compile(STATUS_READS)
-
-            def watching() -> bool:
-                return any(
-                    r.time > launch.time
-                    and r.method == "GET"
-                    and pattern.search(r.path)
-                    and r.status == 200
-                    and self._ours(r)
-                    for r in self.emu.requests
-                )
-
-            if not self._until(watching):
+            if not self._until(self._read_since(launch.time)):
                 return
             if self.cell.vanish:
                 self._delete(launch.workflow_id)
@@ -360,7 +365,8 @@ class MidWait:
                 return not faults_left(self.emu)
 
             self._until(used_up)
-            time.sleep(0.3)  # one more status check sees it RUNNING, then it ends
+            # one more status check sees it RUNNING (the wait rode the faults out), then it ends
+            self._until(self._read_since(time.time()))
             self.emu.set_status(launch.workflow_id, "SUCCEEDED")
         except BaseException as exc:  # reported by the test
             self.error = exc
