@@ -110,9 +110,11 @@ class LockedFile:
         return (status.st_dev, status.st_ino) != self._identity
 
     def read(self, offset: int, size: int) -> bytes:
+        """``size`` bytes at ``offset`` (fewer past the end; never through a memory map)."""
         return os.pread(self.descriptor(), size, offset)
 
     def write(self, offset: int, data: bytes) -> None:
+        """Write ``data`` at ``offset`` of the open file."""
         os.pwrite(self.descriptor(), data, offset)
 
     def find(self, digest: bytes, limit: int, wait: bool) -> Record | None:

@@ -55,6 +55,7 @@ class Progress:
 
     @classmethod
     def of(cls, run: Run, state: RunState) -> Progress:
+        """The counts of ``run``'s tasks by status in ``state``."""
         counts = dict.fromkeys(_TASK_STATES, 0)
         for task in state.tasks:
             counts[task.status] = counts.get(task.status, 0) + 1
@@ -62,6 +63,7 @@ class Progress:
 
     @property
     def pending(self) -> int:
+        """Planned tasks not submitted yet."""
         return max(self.total - sum(self.counts.values()), 0)
 
     @property
