@@ -57,6 +57,7 @@ test-e2e: envs
 
 screenshots: envs ## re-take the browser tests' screenshots into docs/assets/screenshots
 	NFTOWER_SCREENSHOTS=$(CURDIR)/docs/assets/screenshots $(PREFECT_PY) -m pytest tests/prefect/test_browser.py
+	NFTOWER_SCREENSHOTS=$(CURDIR)/docs/assets/screenshots $(AIRFLOW_PY) -m pytest tests/e2e/test_browser_airflow.py
 	NFTOWER_SCREENSHOTS=$(CURDIR)/docs/assets/screenshots $(CORE_PY) -m pytest tests/core/test_emulator_run_page.py -k browser
 
 test: lint typecheck audit docs test-core test-airflow test-prefect test-e2e ## everything CI runs

@@ -160,3 +160,36 @@ def test_design_page_signatures(dotted: str, extra: set[str]) -> None:
             assert str(default).startswith("<"), key
         else:
             assert eval(str(default)) == parameter.default, key
+
+
+def test_the_ui_section_names_the_switches_and_its_screenshots_exist() -> None:
+    assert "AIRFLOW__CORE__TEST_CONNECTION=Enabled" in TEXT
+    assert "Unpause" in TEXT
+    assert "scheduled run" in TEXT
+    images = re.findall(r"!\[[^\]]*\]\((assets/screenshots/[^)]+)\)", TEXT)
+    assert len(images) >= 5
+    for image in images:
+        assert (DOC.parent / image).is_file(), image
+
+
+def test_the_progress_example_lines_are_the_ones_logged() -> None:
+    """The task-log lines the page shows are the ones ProgressLog and success_line write."""
+    import logging
+
+    from nftower import Workflow
+    from nftower_airflow._progress import ProgressLog, success_line
+
+    def run(status: str, **load: int) -> Workflow:
+        body = {"workflow": {"id": "4Bi5xBK6E2Nbhj", "status": status, "duration": 8049000}}
+        return Workflow.model_validate({**body, "progress": {"workflowProgress": load}})
+
+    log = ProgressLog("4Bi5xBK6E2Nbhj", logging.getLogger("docs"))
+    lines = [
+        log(run("RUNNING", running=2)),
+        log(run("RUNNING", succeeded=3, running=1, pending=2)),
+        log(run("SUCCEEDED", succeeded=6)),
+        success_line(run("SUCCEEDED", succeeded=6)),
+    ]
+    for line in lines:
+        assert line is not None
+        assert f"   {line}\n" in TEXT, line

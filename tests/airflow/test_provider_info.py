@@ -59,9 +59,9 @@ def test_connection_type_metadata() -> None:
     # Airflow 3.3's Test button needs a saved port (it sends 0 for none): the field is shown
     assert "port" not in behaviour["hidden-fields"]
     assert behaviour["placeholders"]["port"] == "443"
-    # empty extra fields are not saved as null
+    # optional fields whose empty value is saved as "", not null
     for field in conn["conn-fields"].values():
-        assert field["schema"] == {"type": "string"}
+        assert field["schema"] == {"type": ["string", "null"], "default": ""}
 
 
 def test_hook_class_attributes_match_connection_type() -> None:

@@ -116,6 +116,8 @@ def running_standalone() -> Iterator[Standalone]:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            # the connection list's Test button (tests/e2e/test_browser_airflow.py)
+            "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",

@@ -65,7 +65,8 @@ class ProgressLog:
         if counts is not None:
             self.counts = counts
         if status_changed:
-            shown = f" ({self.counts})" if self.counts is not None else ""
+            known = self.counts is not None and self.counts.total > 0
+            shown = f" ({self.counts})" if known else ""
             line = f"Run {self.workflow_id} is {status}{shown}"
         elif counts_changed:
             line = f"Run {self.workflow_id} progress: {counts}"
@@ -95,8 +96,9 @@ def success_line(workflow: Workflow) -> str:
     elif workflow.start is not None and workflow.complete is not None:
         seconds = (workflow.complete - workflow.start).total_seconds()
     counts = TaskCounts.of(workflow)
-    tail = f": {counts}" if counts is not None else ""
-    return f"Tower run {workflow.id} succeeded in {format_duration(seconds)}{tail}"
+    took = f" in {format_duration(seconds)}" if seconds is not None else ""
+    tail = f": {counts}" if counts is not None and counts.total else ""
+    return f"Tower run {workflow.id} succeeded{took}{tail}"
 
 
 def reader_interval(poll_interval: float) -> float:

@@ -61,7 +61,9 @@ def get_provider_info() -> dict[str, Any]:
                             "Numeric workspace id or 'organization/workspace'. "
                             "Empty = the personal workspace."
                         ),
-                        "schema": {"type": "string"},
+                        # optional (null allowed) with an empty default: an empty field is
+                        # saved as "", not as null
+                        "schema": {"type": ["string", "null"], "default": ""},
                     },
                     "rate_limit_backend": {
                         "label": "Rate limit backend",
@@ -71,7 +73,9 @@ def get_provider_info() -> dict[str, Any]:
                             "redis://host:port/db (many hosts). Empty = the host-wide default, "
                             "file:// (a locked file in the user's cache directory)."
                         ),
-                        "schema": {"type": "string"},
+                        # optional (null allowed) with an empty default: an empty field is
+                        # saved as "", not as null
+                        "schema": {"type": ["string", "null"], "default": ""},
                     },
                 },
                 "ui-field-behaviour": {
