@@ -27,11 +27,13 @@ url, token, backend, calls = sys.argv[1], sys.argv[2], sys.argv[3] or None, int(
 client_429 = 0
 with TowerClient(url, token, rate_limit_backend=backend) as client:
     time.sleep(max(0.0, float(sys.argv[5]) - time.time()))  # all processes start together
-    for _ in range(calls):
+    for index in range(calls):
         try:
             client.user_info()
         except RateLimitError:
             client_429 += 1
+        if index == 0 and len(sys.argv) > 6:
+            open(sys.argv[6], "w").close()  # made its first call
 stats = get_limiter(api_url=url, token=token, backend=backend).stats()
 print(json.dumps({"client_429": client_429, "admitted": stats.admitted,
                   "fallback": stats.fallback, "backend": stats.backend}))
@@ -56,13 +58,15 @@ def start(
     delay: float = 5.0,
     env: dict[str, str] | None = None,
     wrap: list[str] | None = None,
+    marker: Path | None = None,
 ) -> tuple[list[subprocess.Popen[str]], float]:
-    """Client processes that start calling together ``delay`` s from now (and that time)."""
+    """Client processes that start calling together ``delay`` s from now (and that time);
+    each touches ``marker`` after its first call."""
     start_at = time.time() + delay
     command = [sys.executable, "-c", WORKER, emu.url, emu.token, backend, str(CALLS)]
     workers = [
         subprocess.Popen(
-            [*(wrap or []), *command, str(start_at)],
+            [*(wrap or []), *command, str(start_at), *([str(marker)] if marker else [])],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -134,8 +138,13 @@ def test_a_file_deleted_while_processes_use_it_keeps_one_window(
     path = tmp_path / "rl.bin"
     workers, start_at = start(tower_emulator, f"file://{path}", 3)
     at(start_at + 1.0, path.unlink, path)
-    late, _ = start(tower_emulator, f"file://{path}", 1, delay=0.0)  # opens the new file
-    at(start_at + 2.5, path.unlink, path)
+    # The running processes move to a new file at their next call; a process started then
+    # opens that one and shares their window.
+    at(start_at + 1.0, lambda: None, path)
+    called = tmp_path / "late-called"
+    late, _ = start(tower_emulator, f"file://{path}", 1, delay=0.0, marker=called)
+    at(start_at + 2.0, lambda: None, called)
+    path.unlink()  # again, with the late process among them
     results = finish(workers + late)
     assert_one_window(tower_emulator, results)
     assert_a_rate_limit_file(path)
