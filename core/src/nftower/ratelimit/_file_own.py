@@ -57,17 +57,38 @@ class OwnEntries:
     def restore(
         self, key: str, log: Log, ended: dict[bytes, float], *, window: float, now: float
     ) -> Log:
-        """``log`` (releases applied) plus this process's live entries it lacks."""
+        """``log`` (releases applied) plus this process's live entries it lacks.
+
+        A record is rewritten whole at each write, so it lost either none of this process's
+        entries or all of them since some point: when the newest one is there, so are the
+        others (one look in the common case).
+        """
         items = self._mine()
-        mine = release(items.get(key, []), ended)
-        mine = [entry for entry in mine if now - window < entry[0] <= now + MAX_HOLD + window]
-        if mine:
-            items[key] = mine
-        else:
-            items.pop(key, None)
+        mine = items.get(key)
+        if not mine:
+            return log
+        if ended:
+            mine = items[key] = release(mine, ended)
+        newest = _plain(mine[-1])
+        if newest in log or (newest[1] is None and (newest[0], _NO_TICKET) in log):
+            if len(mine) > _PRUNE_AT:
+                items[key] = _live(mine, window, now)
+            return log
+        mine = items[key] = _live(mine, window, now)
         present = {_plain(entry) for entry in log}
-        missing = [_plain(entry) for entry in mine if _plain(entry) not in present]
+        missing = [entry for entry in map(_plain, mine) if entry not in present]
         return log + missing if missing else log
+
+
+#: Entries kept before the ones out of the window are dropped.
+_PRUNE_AT = 64
+
+
+def _live(entries: Log, window: float, now: float) -> Log:
+    return [entry for entry in entries if now - window < entry[0] <= now + MAX_HOLD + window]
+
+
+_NO_TICKET = bytes(16)
 
 
 def _plain(entry: tuple[float, bytes | None]) -> tuple[float, bytes | None]:
@@ -76,5 +97,4 @@ def _plain(entry: tuple[float, bytes | None]) -> tuple[float, bytes | None]:
     >>> _plain((1.0, bytes(16))), _plain((1.0, None))
     ((1.0, None), (1.0, None))
     """
-    at, ticket = entry
-    return at, ticket if ticket and any(ticket) else None
+    return (entry[0], None) if entry[1] == _NO_TICKET else entry
