@@ -19,12 +19,13 @@ from nftower.testing import TowerEmulator
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Crashed
-from tower_helpers import launches_of, requests_of
+from tower_helpers import launches_of
 
 pytestmark = pytest.mark.timeout(300)
 
 #: Tower answers the launch this long after it arrived: longer than a retry takes to start
 SLOW_LAUNCH = 30.0
+LAUNCH = r"^/workflow/launch$"
 
 FLOW = """
 import os
@@ -62,7 +63,7 @@ def test_a_flow_killed_while_its_launch_is_in_flight_then_retried_at_once_launch
         TOWER_WORKSPACE_ID=str(emulator.workspace_id),
         NFTOWER_RATE_LIMIT_BACKEND=f"file://{tmp_path}/shared.file",  # the host's store
     )
-    emulator.inject("delay", method="POST", path=r"^/workflow/launch$", delay=SLOW_LAUNCH)
+    emulator.inject("delay", method="POST", path=LAUNCH, delay=SLOW_LAUNCH)
     first = subprocess.Popen(
         [
             sys.executable,
@@ -76,12 +77,11 @@ def test_a_flow_killed_while_its_launch_is_in_flight_then_retried_at_once_launch
     )
     try:
         deadline = time.monotonic() + 120
-        # the saved launch was read: the launch POST leaves just after and waits at Tower
-        while not [r for r in requests_of(emulator, token) if r.path.endswith("/launch")]:
+        # the delay fault is used up once the launch POST is with Tower (and waits there)
+        while [f for f in emulator.faults if f["path"] == LAUNCH and f["kind"] == "delay"]:
             assert first.poll() is None, "the flow process ended before launching"
             assert time.monotonic() < deadline, "no launch"
             time.sleep(0.05)
-        time.sleep(1.0)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
