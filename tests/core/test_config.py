@@ -160,3 +160,21 @@ def test_not_given_is_one_value_that_pickles_by_name() -> None:
     assert pickle.loads(pickle.dumps(NOT_GIVEN)) is NOT_GIVEN is NotGiven()
     assert repr(NOT_GIVEN) == "NOT_GIVEN"
     assert not NOT_GIVEN
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("", 60.0), ("  ", 60.0), ("2.5", 2.5), ("0", 0.0), ("-1", 60.0), ("nan", 60.0),
+     ("inf", 60.0), ("soon", 60.0)],
+)  # fmt: skip
+def test_seconds_from_the_environment_fall_back_to_the_default(
+    text: str, seconds: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nftower._config import env_seconds
+    from nftower._lookup_cache import TTL_ENV_VAR, lookup_ttl
+    from nftower._run_lease import GRACE_ENV_VAR, launch_grace
+
+    for name in ("NFTOWER_TEST_SECONDS", TTL_ENV_VAR, GRACE_ENV_VAR):
+        monkeypatch.setenv(name, text)
+    assert env_seconds("NFTOWER_TEST_SECONDS", 60.0) == seconds
+    assert lookup_ttl() == launch_grace() == seconds

@@ -94,6 +94,22 @@ def given(**options: Any) -> dict[str, Any]:
     return {key: value for key, value in options.items() if value is not NOT_GIVEN}
 
 
+def env_seconds(name: str, default: float) -> float:
+    """Seconds from the environment variable ``name``; ``default`` when it is unset, not a
+    number, negative, NaN or infinite.
+
+    Example:
+        >>> env_seconds("NFTOWER_DOCTEST_UNSET", 60.0)
+        60.0
+    """
+    text = os.environ.get(name, "").strip()
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        return default
+    return value if math.isfinite(value) and value >= 0 else default
+
+
 _WORKSPACE_NAME = re.compile(r"^(?P<org>[^/\s]+)/(?P<workspace>[^/\s]+)$")
 
 

@@ -34,13 +34,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
-import os
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ._config import env_seconds
 from ._flows import Flow, FlowContext, Shared, Sleep
 
 __all__ = ["LOOKUP_TTL", "TTL_ENV_VAR", "lookup_ttl", "remembered"]
@@ -61,12 +60,7 @@ def lookup_ttl() -> float:
     >>> lookup_ttl()
     60.0
     """
-    text = os.environ.get(TTL_ENV_VAR, "").strip()
-    try:
-        value = float(text) if text else LOOKUP_TTL
-    except ValueError:
-        return LOOKUP_TTL
-    return value if math.isfinite(value) and value >= 0 else LOOKUP_TTL
+    return env_seconds(TTL_ENV_VAR, LOOKUP_TTL)
 
 
 def _key(kind: str, ctx: FlowContext, name: str) -> str:

@@ -43,6 +43,7 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+from ._config import env_seconds
 from ._flows import Flow, FlowContext, Shared, Sleep
 from .ratelimit._records import SharedRecords
 
@@ -67,12 +68,7 @@ def launch_grace() -> float:
     >>> launch_grace()
     60.0
     """
-    text = os.environ.get(GRACE_ENV_VAR, "").strip()
-    try:
-        value = float(text) if text else DEFAULT_LAUNCH_GRACE
-    except ValueError:
-        value = DEFAULT_LAUNCH_GRACE
-    return value if math.isfinite(value) and value >= 0 else DEFAULT_LAUNCH_GRACE
+    return env_seconds(GRACE_ENV_VAR, DEFAULT_LAUNCH_GRACE)
 
 
 def lease_ttl(ctx: FlowContext) -> float:
