@@ -154,3 +154,29 @@ def test_a_launch_in_flight_whose_run_never_appears_is_launched_again_after_the_
     handle = tower.ensure_run("hello", run_name="never-arrived")
     assert handle.action == "launched"
     assert launched_names(tower_emulator) == ["never-arrived"]
+
+
+async def test_an_ensure_run_cancelled_mid_launch_gives_its_lease_back_at_once(
+    tower_emulator: TowerEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A task timeout cancels ensure_run while Tower is still taking the launch; the caller
+    keeps the exception (as Prefect keeps it in the task state). The next ensure_run of the
+    process must not wait for a lease nobody holds: it finds the launch in flight and then
+    the run."""
+    import asyncio
+    import logging
+
+    from nftower import AsyncTowerClient
+
+    caplog.set_level(logging.INFO, logger="nftower")
+    tower_emulator.inject("delay", method="POST", path=LAUNCH, delay=2.0)
+    emu = tower_emulator
+    async with AsyncTowerClient(emu.url, emu.token, emu.workspace_id, timeout=10.0) as tower:
+        with pytest.raises(TimeoutError) as cancelled:
+            await asyncio.wait_for(tower.ensure_run("hello", run_name="cancelled-1"), 0.5)
+        kept = cancelled.value  # its traceback still holds the driver's frame
+        handle = await tower.ensure_run("hello", run_name="cancelled-1")
+    assert kept.__traceback__ is not None
+    assert handle.run_name == "cancelled-1"
+    assert launched_names(emu) == ["cancelled-1"]
+    assert "is deciding whether to launch it" not in caplog.text

@@ -125,26 +125,34 @@ class AsyncTowerClient(BaseTowerClient[httpx.AsyncBaseTransport, httpx.AsyncClie
     async def _iterate(self, flow: Listing[T]) -> AsyncIterator[T]:
         steps = self._steps(flow)
         reply: Any = None
-        while True:
-            try:
-                step = steps.send(reply)
-            except StopIteration:
-                return
-            if isinstance(step, Emit):
-                reply = None
-                yield step.item
-            else:
-                reply = await self._io(step)
+        try:
+            while True:
+                try:
+                    step = steps.send(reply)
+                except StopIteration:
+                    return
+                if isinstance(step, Emit):
+                    reply = None
+                    yield step.item
+                else:
+                    reply = await self._io(step)
+        finally:
+            steps.close()
 
     async def _drive(self, flow: Flow[T]) -> T:
         steps = self._steps(flow)
         reply: Any = None
-        while True:
-            try:
-                step = steps.send(reply)
-            except StopIteration as stop:
-                return cast(T, stop.value)
-            reply = await self._io(step)
+        try:
+            while True:
+                try:
+                    step = steps.send(reply)
+                except StopIteration as stop:
+                    return cast(T, stop.value)
+                reply = await self._io(step)
+        finally:
+            # a step that raised or was cancelled ends the flow now (its lease given back),
+            # not whenever the exception holding this frame is collected
+            steps.close()
 
     # --- operations: nftower._lookups, _operations and _runs (see docs/design.md) ------------
 

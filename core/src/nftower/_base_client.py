@@ -240,24 +240,27 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
         reply: Any = None
         error: TowerError | None = None
         answered: Call | None = None  # the call whose answer the flow is reading
-        while True:
-            try:
-                step = flow.send(reply) if error is None else flow.throw(error)
-            except StopIteration as stop:
-                return cast(T, stop.value)
-            except ValidationError as exc:
-                if answered is None:  # not about an answer
-                    raise
-                raise shape_error(answered, exc) from None
-            reply, error = None, None
-            if isinstance(step, Call):
-                answered = step
+        try:
+            while True:
                 try:
-                    reply = yield from self._attempts(step)
-                except TowerError as exc:
-                    error = exc
-            else:
-                reply = yield step
+                    step = flow.send(reply) if error is None else flow.throw(error)
+                except StopIteration as stop:
+                    return cast(T, stop.value)
+                except ValidationError as exc:
+                    if answered is None:  # not about an answer
+                        raise
+                    raise shape_error(answered, exc) from None
+                reply, error = None, None
+                if isinstance(step, Call):
+                    answered = step
+                    try:
+                        reply = yield from self._attempts(step)
+                    except TowerError as exc:
+                        error = exc
+                else:
+                    reply = yield step
+        finally:
+            flow.close()  # ended early (cancelled, or an error not for the flow): its cleanup runs
 
     def _attempts(self, call: Call) -> Generator[IOStep, Any, Any]:
         """One call: send, map the outcome, retry after a sleep or raise the final error."""

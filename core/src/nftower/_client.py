@@ -126,16 +126,19 @@ class TowerClient(BaseTowerClient[httpx.BaseTransport, httpx.Client]):
     def _run(self, flow: Flow[T]) -> Generator[Any, None, T]:
         steps = self._steps(flow)
         reply: Any = None
-        while True:
-            try:
-                step = steps.send(reply)
-            except StopIteration as stop:
-                return cast(T, stop.value)
-            if isinstance(step, Emit):
-                reply = None
-                yield step.item
-            else:
-                reply = self._io(step)
+        try:
+            while True:
+                try:
+                    step = steps.send(reply)
+                except StopIteration as stop:
+                    return cast(T, stop.value)
+                if isinstance(step, Emit):
+                    reply = None
+                    yield step.item
+                else:
+                    reply = self._io(step)
+        finally:
+            steps.close()  # as in the async driver: a failed step ends the flow at once
 
     def _iterate(self, flow: Listing[T]) -> Iterator[T]:
         yield from self._run(flow)
