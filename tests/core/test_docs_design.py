@@ -140,6 +140,8 @@ def test_models_and_layout_exist() -> None:
         assert (package / entry).exists(), entry
     on_disk = {p.name for p in package.glob("_*.py")} - {"_version.py"}
     assert on_disk <= set(re.findall(r"^(\S+\.py)", layout, flags=re.MULTILINE))
+    packages = {f"{p.parent.name}/" for p in package.glob("*/__init__.py")}
+    assert packages <= set(re.findall(r"^(\S+/)", layout, flags=re.MULTILINE))
 
 
 @pytest.mark.parametrize(
