@@ -77,6 +77,7 @@ def workspace_id(ctx: FlowContext, /) -> Flow[int | None]:
 
 
 def _resolve(ctx: FlowContext, wanted: tuple[str, str]) -> Flow[int | None]:
+    """The id of the workspace named ``(org, workspace)`` among the token's workspaces."""
     workspaces = yield from list_workspaces(ctx)
     matches = [
         ws.workspace_id
@@ -89,6 +90,7 @@ def _resolve(ctx: FlowContext, wanted: tuple[str, str]) -> Flow[int | None]:
 
 
 def _unknown_workspace(wanted: str, workspaces: list[Workspace]) -> str:
+    """The error text for a workspace name the token has none of, with close matches."""
     names = sorted(ws.full_name for ws in workspaces if ws.full_name)
     close = close_matches(wanted, names)
     hint = f"close matches: {', '.join(close)}; " if close else ""
@@ -224,6 +226,7 @@ def _dump(pipeline: Pipeline) -> dict[str, Any]:
 
 
 def _find_pipeline(ws: int | None, name: str) -> Flow[Pipeline | None]:
+    """The look-up :func:`find_pipeline` shares (asked of Tower, not remembered)."""
     found = yield from collect(
         lambda offset: ep.list_pipelines(ws, search=name, offset=offset, visibility="all"),
         "pipelines",

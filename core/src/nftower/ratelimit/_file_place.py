@@ -23,6 +23,7 @@ _warned: set[str] = set()
 
 
 def _try_open(path: Path) -> None:
+    """Create (or open) the file at ``path``; ``OSError`` when it cannot be written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666))
 

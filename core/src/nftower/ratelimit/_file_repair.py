@@ -58,6 +58,7 @@ def rebuild(handle: LockedFile, wait: bool) -> None:
 
 
 def _replace_with_new_file(path: Path) -> None:
+    """Put an empty rate limit file (its magic only) at ``path`` in one rename."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
