@@ -54,7 +54,6 @@ def _status(workflow: Workflow) -> str:
 
 
 _COUNTED = ("pending", "submitted", "running", "cached", "succeeded", "failed", "aborted")
-_DONE_WELL = ("cached", "succeeded")
 
 
 def task_counts(progress: Progress | None) -> dict[str, int]:
@@ -76,38 +75,34 @@ def percent_done(progress: Progress | None) -> float:
         >>> percent_done(Progress.model_validate(load))
         50.0
     """
-    counts = task_counts(progress)
-    total = sum(counts.values())
-    if not total:
+    from nftower import TaskCounts
+
+    counts = TaskCounts.of(progress)
+    if counts is None or not counts.total:
         return 0.0
-    return round(100.0 * sum(counts.get(name, 0) for name in _DONE_WELL) / total, 1)
+    return round(100.0 * (counts.succeeded + counts.cached) / counts.total, 1)
 
 
 def counts_line(progress: Progress | None, status: str | None = None) -> str:
-    """The task counts in words, e.g. ``FAILED: 38 of 40 tasks done (2 failed)``.
+    """The status and the task counts as the core writes them (``nftower.TaskCounts``).
 
     Example:
         >>> from nftower import Progress
         >>> load = {"workflowProgress": {"succeeded": 3, "running": 2, "failed": 1}}
         >>> counts_line(Progress.model_validate(load), "RUNNING")
-        'RUNNING: 3 of 6 tasks done (2 running, 1 failed)'
+        'RUNNING: 3 succeeded, 2 running, 1 failed of 6 tasks'
     """
-    counts = task_counts(progress)
-    total = sum(counts.values())
-    done = sum(counts.get(name, 0) for name in _DONE_WELL)
-    others = [
-        f"{counts[name]} {name}"
-        for name in ("running", "submitted", "pending", "failed", "aborted")
-        if counts.get(name)
-    ]
-    line = f"{done} of {total} tasks done" + (f" ({', '.join(others)})" if others else "")
+    from nftower import TaskCounts
+
+    counts = TaskCounts.of(progress)
+    line = str(counts) if counts is not None else "no task counts yet"
     return f"{status}: {line}" if status else line
 
 
 def progress_percent(workflow: Workflow) -> float | None:
     """Progress shown for a run record, from its task counts; a SUCCEEDED record without
     counts shows 100, any other record without counts shows nothing (None)."""
-    if workflow.progress is not None and task_counts(workflow.progress):
+    if task_counts(workflow.progress):
         return percent_done(workflow.progress)
     if workflow.status is not None and workflow.status.value == "SUCCEEDED":
         return 100.0
