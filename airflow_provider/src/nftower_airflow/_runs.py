@@ -70,6 +70,27 @@ def seconds(value: float | timedelta | None) -> float | None:
     return float(value)
 
 
+def check_wait_values(poll_interval: float, unknown_timeout: float) -> None:
+    """Refuse NaN, infinite or negative wait values when the DAG is parsed
+    (``nftower.TowerConfigError``), without loading the client.
+
+    Example:
+        >>> check_wait_values(60, 3600)
+        >>> check_wait_values(float("nan"), 3600)
+        Traceback (most recent call last):
+        ...
+        nftower.TowerConfigError: poll_interval must be a finite number of seconds, got nan
+    """
+    from nftower import TowerConfigError
+    from nftower.status import check_seconds
+
+    try:
+        check_seconds("poll_interval", poll_interval)
+        check_seconds("unknown_timeout", unknown_timeout, allow_zero=True)
+    except ValueError as exc:
+        raise TowerConfigError(str(exc)) from None
+
+
 def push_run(context: Any, workflow_id: str, run_url: str | None) -> None:
     """Push ``workflow_id`` and ``run_url`` to XCom (read by the extra link and downstream)."""
     ti = context["ti"]

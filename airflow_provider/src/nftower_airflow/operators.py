@@ -15,6 +15,7 @@ from nftower_airflow._events import failure_reason, validate_event
 from nftower_airflow._runs import (
     TowerHookMixin,
     cancel_quietly,
+    check_wait_values,
     execution_deadline,
     pull_run_url,
     push_run,
@@ -131,10 +132,7 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         super().__init__(**kwargs)
         if not pipeline:
             raise ValueError("pipeline is required: a launchpad name or id, or a repository URL")
-        from nftower.status import check_seconds
-
-        check_seconds("poll_interval", poll_interval)  # nan, inf: refused at parse time
-        check_seconds("unknown_timeout", unknown_timeout, allow_zero=True)
+        check_wait_values(poll_interval, unknown_timeout)
         self.pipeline = pipeline
         self.pipeline_params = pipeline_params
         self.run_name = run_name
