@@ -208,7 +208,7 @@ def _overhead_findings(data: dict[str, Any]) -> str:
     )
     second = (
         "One SQLite write transaction per call costs more CPU than the whole host-wide file "
-        "store (a POSIX record lock and an in-place read and write through a memory map), which "
+        "store (a POSIX record lock and an in-place read and write of its record), which "
         "is why the default is that file and SQLite is `sqlite:///path`. At Tower's 20 calls/s "
         "the difference is well under 1\u00a0ms of CPU per second; the ratio only shows on "
         "loopback, where a bare call is cheap."
