@@ -7,43 +7,21 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import pytest
 from fastapi.encoders import jsonable_encoder
+from flow_processes import final_state, mark_crashed, retry_flow_run, run_then_kill, write_nightly
 from nftower import TowerConfigError
 from nftower.testing import TowerEmulator
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
-from prefect.states import Crashed
 from prefect_nftower import TowerCredentials
 from tower_helpers import launches_of, requests_of
 
 DESCRIBE = r"^/workflow/\w+$"  # GET: the describe right after a launch
-
-FLOW_FILE = """
-import os
-from pathlib import Path
-
-from prefect import flow
-from prefect.runtime import flow_run
-from prefect_nftower import TowerCredentials
-from prefect_nftower.tasks import launch_workflow, wait_for_workflow
-
-
-@flow
-def nightly(credentials: TowerCredentials) -> str:
-    marker = os.environ.get("FLOW_RUN_ID_FILE")
-    if marker:
-        Path(marker).write_text(flow_run.id)
-    workflow_id = launch_workflow(credentials, "hello")
-    return wait_for_workflow(credentials, workflow_id, poll_interval=0.2).id
-"""
 
 
 def saved_block(emulator: TowerEmulator, token: str) -> str:
@@ -69,61 +47,27 @@ def test_a_flow_retried_after_a_crash_reloads_the_saved_token(
     emulator: TowerEmulator, token: str, tmp_path: Path
 ) -> None:
     name = saved_block(emulator, token)
-    script = tmp_path / "nightly.py"
-    script.write_text(FLOW_FILE)
-    marker = tmp_path / "flow-run-id"
+    script = write_nightly(tmp_path, credentials_parameter=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOWER_")}
     env["PREFECT_API_URL"] = PREFECT_API_URL.value()  # no TOWER_ACCESS_TOKEN: only the block
     # The process dies (SIGKILL) while the launch task waits for Tower's answer.
     emulator.inject("delay", method="GET", path=DESCRIBE, times=1, delay=60)
-    first = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import sys; sys.path.insert(0, {str(tmp_path)!r}); "
-            "from nightly import nightly; from prefect_nftower import TowerCredentials; "
-            f"nightly(TowerCredentials.load({name!r}))",
-        ],
-        env={**env, "FLOW_RUN_ID_FILE": str(marker)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        deadline = time.monotonic() + 120
-        while not launches_of(emulator, token):
-            assert first.poll() is None, "the flow process ended before launching"
-            assert time.monotonic() < deadline, "no launch"
-            time.sleep(0.1)
+        flow_run_id = run_then_kill(
+            script,
+            f"nightly(TowerCredentials.load({name!r}))",
+            env,
+            lambda: bool(launches_of(emulator, token)),
+        )
     finally:
-        first.kill()
-        first.wait()
         emulator.clear_faults()
     killed_at = time.time()
-    flow_run_id = UUID(marker.read_text())
-
-    async def mark_crashed() -> dict[str, Any]:  # what the worker reports when the process died
-        async with get_client() as client:
-            await client.set_flow_run_state(flow_run_id, Crashed(), force=True)
-            return (await client.read_flow_run(flow_run_id)).parameters
-
-    parameters = asyncio.run(mark_crashed())
+    parameters = mark_crashed(flow_run_id)
     assert parameters["credentials"]["access_token"] == "**********"  # what the retry gets
     requests_before = len(emulator.requests)
-    cli = Path(sys.executable).with_name("prefect")
-    rerun = subprocess.run(
-        [str(cli), "flow-run", "retry", str(flow_run_id), "--entrypoint", f"{script}:nightly"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    rerun = retry_flow_run(flow_run_id, script, env)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-
-    async def final_state() -> Any:
-        async with get_client() as client:
-            return (await client.read_flow_run(flow_run_id)).state
-
-    assert asyncio.run(final_state()).is_completed()
+    assert final_state(flow_run_id).is_completed()
     (launch,) = launches_of(emulator, token)  # the retry reattached with the real token
     workflow_id = launch.response_json["workflowId"]
     assert [r for r in requests_of(emulator, token) if r.time > killed_at and workflow_id in r.path]

@@ -3,23 +3,19 @@ the flow run all reattach to the run the first attempt started (the emulator cou
 
 from __future__ import annotations
 
-import asyncio
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from uuid import UUID, uuid4
 
+from flow_processes import final_state, mark_crashed, retry_flow_run, run_then_kill, write_nightly
 from nftower import WorkflowStatus
 from nftower.testing import TowerEmulator
 from prefect import flow
 from prefect.cache_policies import NO_CACHE
-from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
-from prefect.states import Crashed
 from prefect_nftower import TowerCredentials
 from prefect_nftower._caching import LAUNCH_CACHE_POLICY
 from prefect_nftower.tasks import (
@@ -163,33 +159,10 @@ def test_lost_launch_answer_still_launches_once(
     assert len(launches_of(emulator, token)) == 1
 
 
-FLOW_FILE = """
-import os
-from pathlib import Path
-
-from prefect import flow
-from prefect.runtime import flow_run
-from prefect_nftower import TowerCredentials
-from prefect_nftower.tasks import launch_workflow, wait_for_workflow
-
-
-@flow
-def nightly() -> str:
-    marker = os.environ.get("FLOW_RUN_ID_FILE")
-    if marker:
-        Path(marker).write_text(flow_run.id)
-    credentials = TowerCredentials()  # the TOWER_* variables
-    workflow_id = launch_workflow(credentials, "hello")
-    return wait_for_workflow(credentials, workflow_id, poll_interval=0.2).id
-"""
-
-
 def test_crashed_process_rerunning_the_flow_run_launches_once(
     emulator: TowerEmulator, token: str, tmp_path: Path
 ) -> None:
-    script = tmp_path / "nightly.py"
-    script.write_text(FLOW_FILE)
-    marker = tmp_path / "flow-run-id"
+    script = write_nightly(tmp_path)
     env = dict(
         os.environ,
         PREFECT_API_URL=PREFECT_API_URL.value(),
@@ -200,52 +173,20 @@ def test_crashed_process_rerunning_the_flow_run_launches_once(
     # The process dies (SIGKILL) while the launch task waits for Tower's answer about the
     # run it just started: no task result was stored, only the run name can find it.
     emulator.inject("delay", method="GET", path=DESCRIBE, times=1, delay=60)
-    first = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import sys; sys.path.insert(0, {str(tmp_path)!r}); "
-            "from nightly import nightly; nightly()",
-        ],
-        env={**env, "FLOW_RUN_ID_FILE": str(marker)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        deadline = time.monotonic() + 120
-        while not launches_of(emulator, token):
-            assert first.poll() is None, "the flow process ended before launching"
-            assert time.monotonic() < deadline, "no launch"
-            time.sleep(0.1)
+        flow_run_id = run_then_kill(
+            script, "nightly()", env, lambda: bool(launches_of(emulator, token))
+        )
     finally:
-        first.kill()
-        first.wait()
         emulator.clear_faults()
     killed_at = time.time()
-    flow_run_id = UUID(marker.read_text())
-
-    async def mark_crashed() -> None:  # what the worker reports when the process died
-        async with get_client() as client:
-            await client.set_flow_run_state(flow_run_id, Crashed(), force=True)
-
-    asyncio.run(mark_crashed())
-    cli = Path(sys.executable).with_name("prefect")
-    rerun = subprocess.run(
-        [str(cli), "flow-run", "retry", str(flow_run_id), "--entrypoint", f"{script}:nightly"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    mark_crashed(flow_run_id)
+    rerun = retry_flow_run(flow_run_id, script, env)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     (launch,) = launches_of(emulator, token)
     workflow_id = launch.response_json["workflowId"]
 
-    async def final_state() -> Any:
-        async with get_client() as client:
-            return (await client.read_flow_run(flow_run_id)).state
-
-    assert asyncio.run(final_state()).is_completed()
+    assert final_state(flow_run_id).is_completed()
     # the re-run followed the run the crashed process had started, to its end
     assert [r for r in requests_of(emulator, token) if r.time > killed_at and workflow_id in r.path]
     assert emulator.workflow(workflow_id)["status"] == "SUCCEEDED"
