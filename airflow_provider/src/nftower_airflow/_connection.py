@@ -55,31 +55,19 @@ class ConnectionSettings:
             >>> ConnectionSettings({"token": "t", "api_url": "u"}, True).settings_hint("tower")
             "connection 'tower' fields Password and API URL, and TOWER_WORKSPACE_ID"
         """
-        labels = {
-            "token": ("Password" if self.token_from_password else "Extra 'token'"),
-            "workspace": "Workspace",
-            "api_url": "API URL",
-        }
-        fallback = {
-            "token": "TOWER_ACCESS_TOKEN",
-            "workspace": "TOWER_WORKSPACE_ID",
-            "api_url": "TOWER_API_ENDPOINT",
-        }
-        fields = [labels[key] for key in labels if key in self.values]
-        others = [fallback[key] for key in fallback if key not in self.values]
-        field_word = "field" if len(fields) == 1 else "fields"
-        parts = [f"connection {conn_id!r} {field_word} {_and(fields)}"] if fields else []
-        if others:
-            parts.append(_and(others))
-        return ", and ".join(parts) if fields and others else "".join(parts)
+        from nftower._api_errors import describe_settings
+
+        token = "Password" if self.token_from_password else "Extra 'token'"
+        fields = [
+            (token, "TOWER_ACCESS_TOKEN", "token" in self.values),
+            ("Workspace", "TOWER_WORKSPACE_ID", "workspace" in self.values),
+            ("API URL", "TOWER_API_ENDPOINT", "api_url" in self.values),
+        ]
+        return describe_settings(f"connection {conn_id!r}", fields)
 
     def __repr__(self) -> str:  # never show the token
         shown = {k: v for k, v in self.values.items() if k != "token"}
         return f"ConnectionSettings({shown!r}, token_from_password={self.token_from_password})"
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def api_url_from_connection(host: str | None, schema: str | None, port: int | None) -> str | None:

@@ -4,6 +4,7 @@ table, the Error ID found at the end of Tower's messages, and the words for acce
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ._exceptions import (
     AuthenticationError,
@@ -15,7 +16,14 @@ from ._exceptions import (
     TowerAPIError,
 )
 
-__all__ = ["AUTH_HINT", "ERROR_CLASSES", "api_error", "parse_error_id", "server_said"]
+__all__ = [
+    "AUTH_HINT",
+    "ERROR_CLASSES",
+    "api_error",
+    "describe_settings",
+    "parse_error_id",
+    "server_said",
+]
 
 _ERROR_ID = re.compile(r"\s*[-:,;(]?\s*Error ID:\s*(?P<id>[A-Za-z0-9_-]+)\)?\s*\.?\s*$")
 
@@ -52,6 +60,31 @@ def server_said(error: TowerAPIError) -> str:
     if error.message.startswith(_DENIED):
         return error.message.split(_SAID, 1)[-1]
     return error.message
+
+
+def describe_settings(owner: str, fields: Sequence[tuple[str, str, bool]]) -> str:
+    """Where the settings came from, for ``TowerConfig(settings_hint=...)``: ``owner``'s fields
+    that set them, then the variables the others fall back to. ``fields`` holds
+    ``(label, variable, set by owner)`` for the token, the workspace and the API URL.
+
+    Example:
+        >>> describe_settings("connection 'tower'", [
+        ...     ("Password", "TOWER_ACCESS_TOKEN", True),
+        ...     ("Workspace", "TOWER_WORKSPACE_ID", False),
+        ...     ("API URL", "TOWER_API_ENDPOINT", True),
+        ... ])
+        "connection 'tower' fields Password and API URL, and TOWER_WORKSPACE_ID"
+    """
+    here = [label for label, _, is_set in fields if is_set]
+    others = [variable for _, variable, is_set in fields if not is_set]
+    parts = [f"{owner} field{'s' if len(here) > 1 else ''} {_and(here)}"] if here else []
+    if others:
+        parts.append(_and(others))
+    return ", and ".join(parts)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def parse_error_id(message: str | None) -> tuple[str, str | None]:

@@ -156,18 +156,15 @@ class TowerCredentials(CredentialsBlock):
             >>> TowerCredentials(access_token="x" * 20, workspace="acme/prod").settings_hint()
             'the TowerCredentials block that was never saved: fields Access Token and Workspace, and TOWER_API_ENDPOINT'
         """  # noqa: E501
+        from nftower._api_errors import describe_settings
+
         token = self.access_token.get_secret_value().strip() if self.access_token else ""
-        fields = {
-            "Access Token": ("TOWER_ACCESS_TOKEN", token),
-            "Workspace": ("TOWER_WORKSPACE_ID", self.workspace),
-            "API URL": ("TOWER_API_ENDPOINT", self.api_url),
-        }
-        here = [label for label, (_, value) in fields.items() if value]
-        others = [variable for variable, value in fields.values() if not value]
-        parts = [f"field{'s' if len(here) > 1 else ''} {_and(here)}"] if here else []
-        if others:
-            parts.append(_and(others))
-        return f"the TowerCredentials block {describe(self)}: {', and '.join(parts)}"
+        fields = [
+            ("Access Token", "TOWER_ACCESS_TOKEN", bool(token)),
+            ("Workspace", "TOWER_WORKSPACE_ID", bool(self.workspace)),
+            ("API URL", "TOWER_API_ENDPOINT", bool(self.api_url)),
+        ]
+        return describe_settings(f"the TowerCredentials block {describe(self)}:", fields)
 
     def _token(self) -> str:
         token = self.access_token.get_secret_value().strip() if self.access_token else ""
@@ -228,7 +225,3 @@ def _verify(value: str) -> bool | str:
     if text.lower() in _OFF:
         return False
     return text
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
