@@ -390,9 +390,11 @@ emulator's, for the run's token. *calls / 20 s* is the shortest time those calls
   `org/workspace` name and the pipeline; the others wait for its answer instead of all asking.
   Before, every launch made 6 calls (user-info, workspaces, the runs search, pipelines, the
   saved launch, the POST).
-- The Prefect and Airflow tasks add 2 calls per launch: a second search for the run under its
-  former (longer) name, which lets a retry find a run launched by an earlier release, and a
-  describe of the new run for the run page link, the artifact and the event.
+- The Prefect and Airflow tasks make the same 3 calls on a first try. They search under a run's
+  former (longer) name as well only on a retry (Airflow's `try_number` above 1, a Prefect flow
+  run that ran before), where a run launched by an earlier release may be waiting; and they
+  build the run page link from the configured `org/workspace` and the launch's repository
+  instead of describing the new run (a workspace given by id still costs that describe).
 - Each call holds its slot of the 20 until its answer arrives, so the rate stays below 20/s by
   the answers' latency; with 100 tasks on 2 cores the orchestrators' own work adds to it.
   `airflow dags test` runs the mapped task instances one after another in one process, so its

@@ -70,13 +70,34 @@ def test_a_run_named_by_the_former_scheme_is_reattached(tower_conn: Any) -> None
     """A run started before the naming change (still in flight) is not launched twice."""
     from nftower import TowerClient, make_run_name
 
-    ti = FakeTaskInstance()
+    ti = FakeTaskInstance(try_number=2)  # the first try ran an earlier release
     former = make_run_name(ti.dag_id, ti.run_id, ti.task_id)
     with TowerClient(tower_conn.url, tower_conn.token, tower_conn.workspace_id) as client:
         old_id = client.launch("hello", run_name=former)
     context = make_context(ti)
     assert _op().execute(context) == old_id
     assert [b["runName"] for b in _launch_bodies(tower_conn)] == [former]
+
+
+def test_a_first_try_launches_in_three_calls_with_an_org_workspace(
+    tower_emulator: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the host knows the workspace and the pipeline: the run-name search, the saved
+    launch and the launch. No search under the former name (a first try cannot have started
+    one) and no describe: the link comes from the `org/workspace` name."""
+    from nftower import TowerClient
+
+    workspace = f"{tower_emulator.org_name}/{tower_emulator.workspace_name}"
+    monkeypatch.setenv("AIRFLOW_CONN_TOWER_DEFAULT", conn_json(tower_emulator, workspace=workspace))
+    _op(task_id="warm_up", wait_for_completion=False).execute(make_context())
+    before = len(tower_emulator.requests)
+    context = make_context(FakeTaskInstance(task_id="counted"))
+    workflow_id = _op(task_id="counted", wait_for_completion=False).execute(context)
+    calls = [re.sub(r"/\d+", "/{id}", r.operation) for r in tower_emulator.requests[before:]]
+    assert calls == ["GET /workflow", "GET /pipelines/{id}/launch", "POST /workflow/launch"]
+    with TowerClient(tower_emulator.url, tower_emulator.token, workspace) as client:
+        described = client.run_url(client.get_workflow(workflow_id))
+    assert context["ti"].xcoms["run_url"] == described  # the same link a describe gives
 
 
 def test_extra_link_is_the_run_url_and_empty_without_a_run(tower_conn: Any) -> None:

@@ -27,6 +27,31 @@ def test_launches_when_there_is_no_run(tower: Any, tower_emulator: TowerEmulator
     assert tower.get_workflow(handle.workflow_id).run_name == "nightly-2024-06-01"
 
 
+def test_a_launch_tells_its_repository_and_its_link_needs_no_describe(
+    tower_emulator: TowerEmulator,
+) -> None:
+    """With an `org/workspace` name the run page is known from the handle; a reattach did not
+    launch, so it names no repository."""
+    from nftower import TowerClient
+    from nftower._reports import project_name
+
+    workspace = f"{tower_emulator.org_name}/{tower_emulator.workspace_name}"
+    with TowerClient(tower_emulator.url, tower_emulator.token, workspace) as client:
+        handle = client.ensure_run("hello", run_name="linked-1")
+        before = len(tower_emulator.requests)
+        link = client.run_url(handle)
+        assert len(tower_emulator.requests) == before  # no call
+        described = client.get_workflow(handle.workflow_id)
+        assert link == client.run_url(described)
+        assert handle.repository
+        assert project_name(handle.repository) == described.project_name
+        again = client.ensure_run("hello", run_name="linked-1")
+        assert (again.action, again.repository) == ("reattached", None)
+    emulator = tower_emulator
+    with TowerClient(emulator.url, emulator.token, emulator.workspace_id) as by_id:
+        assert by_id.run_url(handle) is None  # no names without a describe
+
+
 def test_reattaches_to_an_active_run(tower: Any, tower_emulator: TowerEmulator) -> None:
     first = tower.ensure_run("hello", run_name="active-1", params={"emulator_outcome": "hang"})
     again = tower.ensure_run("hello", run_name="active-1", params={"emulator_outcome": "hang"})

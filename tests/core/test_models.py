@@ -127,7 +127,12 @@ def test_envelopes_of_other_endpoints() -> None:
 def test_run_handle_is_plain_data() -> None:
     handle = RunHandle(workflow_id="a", run_name="b", action="resumed")
     assert pickle.loads(pickle.dumps(handle)) == handle
-    assert handle.model_dump() == {"workflow_id": "a", "run_name": "b", "action": "resumed"}
+    assert handle.model_dump() == {
+        "workflow_id": "a",
+        "run_name": "b",
+        "action": "resumed",
+        "repository": None,
+    }
     with pytest.raises(ValueError, match="action"):
         RunHandle(workflow_id="a", run_name="b", action="exploded")  # type: ignore[arg-type]
 

@@ -3,7 +3,9 @@ the flow run all reattach to the run the first attempt started (the emulator cou
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -197,9 +199,7 @@ def test_run_name_is_short_and_a_run_under_the_former_name_is_reattached(
 ) -> None:
     """`<flow>-<scheduled day>-<pipeline>-<hash>`; a run named by the former scheme (started
     before the naming change, still in flight) is reattached, not launched again."""
-    import re
-
-    from nftower import make_run_name
+    from nftower import TowerClient, make_run_name
     from prefect_nftower._launching import _fingerprint
 
     @flow(name="nightly-rnaseq")
@@ -213,17 +213,65 @@ def test_run_name_is_short_and_a_run_under_the_former_name_is_reattached(
     name = launch.json["launch"]["runName"]
     assert re.fullmatch(r"nightly-rnaseq-\d{4}-\d{2}-\d{2}-hello-[0-9a-f]{8}", name), name
 
-    seen: list[str] = []
+    # A flow run whose first attempt (an earlier release) launched under the former name and
+    # crashed; `prefect flow-run retry` runs it again, and the retry finds that run.
+    attempts: list[str] = []
 
     @flow(name="nightly-rnaseq")
     def in_flight(credentials: TowerCredentials) -> str:
-        from nftower import TowerClient
         from prefect.runtime import flow_run
 
-        former = make_run_name(flow_run.id, _fingerprint("hello", None, {}), prefix="hello")
-        with TowerClient(emulator.url, token, emulator.workspace_id) as client:
-            seen.append(client.launch("hello", run_name=former))
+        attempts.append(str(flow_run.id))
+        if len(attempts) == 1:
+            raise RuntimeError("the earlier release's attempt")
         return launch_workflow(credentials, "hello")
 
-    assert in_flight(credentials) == seen[0]
+    first = in_flight(credentials, return_state=True)
+    flow_run_id = UUID(attempts[0])
+    former = make_run_name(flow_run_id, _fingerprint("hello", None, {}), prefix="hello")
+    with TowerClient(emulator.url, token, emulator.workspace_id) as client:
+        old_id = client.launch("hello", run_name=former)
+    assert first.is_failed()
+    assert rerun_flow_run(in_flight, flow_run_id, {"credentials": credentials}) == old_id
     assert len(launches_of(emulator, token)) == 2
+
+
+def rerun_flow_run(flow_fn: Any, flow_run_id: UUID, parameters: dict[str, Any]) -> Any:
+    """What `prefect flow-run retry --entrypoint` does, in this process: the flow run set back
+    to Scheduled, read again (with its run count) and run."""
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+    from prefect.states import Scheduled
+
+    async def schedule() -> Any:
+        async with get_client() as client:
+            await client.set_flow_run_state(flow_run_id, Scheduled(), force=True)
+            return await client.read_flow_run(flow_run_id)
+
+    return run_flow(flow_fn, flow_run=asyncio.run(schedule()), parameters=parameters)
+
+
+def test_a_first_flow_run_launches_in_three_calls_with_an_org_workspace(
+    emulator: TowerEmulator, token: str
+) -> None:
+    """Once the host knows the workspace and the pipeline: the run-name search, the saved
+    launch and the launch. A first flow run has no run under a former name to look for, and
+    the link comes from the `org/workspace` name, so no describe."""
+    workspace = f"{emulator.org_name}/{emulator.workspace_name}"
+    credentials = TowerCredentials(
+        access_token=token,
+        api_url=emulator.url,
+        workspace=workspace,
+        rate_limit_backend="memory://",
+    )
+
+    @flow
+    def nightly(credentials: TowerCredentials, sample: int) -> str:
+        return launch_workflow(credentials, "hello", params={"sample": sample})
+
+    nightly(credentials, 0)  # the host learns the workspace and the pipeline
+    before = len(requests_of(emulator, token))
+    workflow_id = nightly(credentials, 1)
+    calls = [re.sub(r"/\d+", "/{id}", r.operation) for r in requests_of(emulator, token)[before:]]
+    assert calls == ["GET /workflow", "GET /pipelines/{id}/launch", "POST /workflow/launch"]
+    assert emulator.workflow(workflow_id)["runName"].startswith("nightly-")

@@ -44,3 +44,18 @@ def task_run_names(context: Any) -> tuple[str, str]:
         parts.append(str(map_index))
     name = short_run_name(ti.dag_id, _day(context), *parts[1:], key=run_id)
     return name, make_run_name(ti.dag_id, run_id, *parts[1:])
+
+
+def names_to_look_up(context: Any) -> tuple[str, list[str]]:
+    """This task instance's run name, and the former names worth a search.
+
+    Only a try after the first can find a run under a former name (one started by an earlier
+    release, before the upgrade), so a first try saves that search.
+    """
+    name, former = task_run_names(context)
+    return name, [former] if try_number(context) > 1 else []
+
+
+def try_number(context: Any) -> int:
+    """The task instance's try (1 for the first; Airflow counts a cleared task's tries on)."""
+    return int(getattr(context["ti"], "try_number", 1) or 1)

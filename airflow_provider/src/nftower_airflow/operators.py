@@ -12,6 +12,7 @@ from airflow.providers.common.compat.sdk import BaseOperator, ResumableJobMixin,
 
 from nftower_airflow._assets import emit_run_assets, outputs_alias
 from nftower_airflow._events import failure_reason, validate_event
+from nftower_airflow._naming import names_to_look_up, try_number
 from nftower_airflow._runs import (
     TowerHookMixin,
     cancel_quietly,
@@ -185,7 +186,7 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
                 return self.workflow_id or ""
             from nftower.status import is_terminal
 
-            if is_terminal(workflow.status):
+            if workflow is not None and is_terminal(workflow.status):
                 done = self._finish(workflow)
                 self._emit_assets(context)
                 return done
@@ -217,10 +218,7 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         """The run name, and the former names a run of this task instance may have."""
         if self.run_name:
             return str(self.run_name), []
-        from nftower_airflow._naming import task_run_names
-
-        name, former = task_run_names(context)
-        return name, [former]
+        return names_to_look_up(context)
 
     def _launch_fields(self) -> dict[str, Any]:
         fields = {
@@ -240,11 +238,12 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
         fields.update(self.launch_kwargs or {})
         return fields
 
-    def _start(self, context: Any) -> Workflow:
-        """Find this task instance's run or launch it; push the id and URL; return the run."""
+    def _start(self, context: Any) -> Workflow | None:
+        """Find this task instance's run or launch it; push the id and URL; return the run as
+        described, or None for a run this call has just launched (SUBMITTED: nothing to read
+        yet, so no describe call when the link is known without one)."""
         run_name, former_names = self._run_names(context)
-        try_number = getattr(context["ti"], "try_number", 1) or 1
-        resume = bool(self.resume_on_retry and try_number > 1)
+        resume = bool(self.resume_on_retry and try_number(context) > 1)
         handle = self._client.ensure_run(
             self.pipeline,
             run_name=run_name,
@@ -252,21 +251,26 @@ class TowerLaunchOperator(TowerHookMixin, ResumableJobMixin, BaseOperator):
             former_names=former_names,
             **self._launch_fields(),
         )
-        return self._attach(context, handle.workflow_id, action=str(handle.action))
+        link = self._client.run_url(handle) if handle.action == "launched" else None
+        if link is None:
+            return self._attach(context, handle.workflow_id, action=str(handle.action))
+        self._announce(context, handle.workflow_id, handle.run_name, "launched", link)
+        return None
 
     def _attach(self, context: Any, workflow_id: str, *, action: str) -> Workflow:
-        self.workflow_id = workflow_id
         workflow = self._client.get_workflow(workflow_id)
-        self.run_url = run_url = self._client.run_url(workflow)
-        push_run(context, workflow_id, run_url)
-        self.log.info(
-            "Tower run %s (%s, %s): %s",
-            workflow_id,
-            workflow.run_name,
-            action,
-            run_url,
-        )
+        link = self._client.run_url(workflow)
+        self._announce(context, workflow_id, workflow.run_name, action, link)
         return workflow
+
+    def _announce(
+        self, context: Any, workflow_id: str, name: str | None, action: str, link: str | None
+    ) -> None:
+        """Remember the run, push its id and URL to XCom and log them."""
+        self.workflow_id = workflow_id
+        self.run_url = link
+        push_run(context, workflow_id, link)
+        self.log.info("Tower run %s (%s, %s): %s", workflow_id, name, action, link)
 
     def _finish(self, workflow: Workflow, *, reason: str | None = None) -> str:
         from nftower.status import SUCCEEDED

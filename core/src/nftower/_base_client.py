@@ -38,6 +38,7 @@ from ._exceptions import (
 from ._flows import Emit, Flow, FlowContext, Notify, Shared, Sleep
 from ._models import Workflow
 from ._reports import run_url
+from ._resources import RunHandle
 from ._retry import decide
 from ._secrets import redact
 from ._tls import FIX_HINT, TrustedCAs, cert_failure, trusted_cas, warn_unverified
@@ -227,9 +228,20 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
             headers={"Accept": call.accept} if call.accept else None,
         )
 
-    def run_url(self, workflow: Workflow) -> str | None:
+    def run_url(self, workflow: Workflow | RunHandle) -> str | None:
         """The run page in the web UI (org or personal form; ``None`` without org and user
-        names). No I/O, so a plain method on both clients."""
+        names). No I/O, so a plain method on both clients.
+
+        For a :class:`RunHandle` (what :meth:`ensure_run` returns) the names come from the
+        configured ``"org/workspace"``, so the link needs no describe call; ``None`` when the
+        workspace was given by id or is the personal one.
+        """
+        if isinstance(workflow, RunHandle):
+            names = self._config.workspace_name
+            if names is None:
+                return None
+            org, workspace = names
+            workflow = Workflow(id=workflow.workflow_id, org_name=org, workspace_name=workspace)
         return run_url(self._config.web_url, workflow)
 
     # --- flows: every call answered here, only I/O left for the driver ------------------------

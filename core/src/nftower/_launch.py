@@ -51,6 +51,12 @@ def _submit(ws: int | None, request: dict[str, Any], source_ws: int | None = Non
 
 def launch(ctx: FlowContext, pipeline: str | int, opts: LaunchOptions) -> Flow[str]:
     """Launch ``pipeline`` (launchpad name / id or repository URL); returns the workflow id."""
+    workflow_id, _ = yield from _launch(ctx, pipeline, opts)
+    return workflow_id
+
+
+def _launch(ctx: FlowContext, pipeline: str | int, opts: LaunchOptions) -> Flow[tuple[str, str]]:
+    """:func:`launch`, also returning the repository the request launched."""
     if (
         isinstance(pipeline, bool)
         or not isinstance(pipeline, (str, int))
@@ -65,7 +71,7 @@ def launch(ctx: FlowContext, pipeline: str | int, opts: LaunchOptions) -> Flow[s
     )
     workflow_id = yield from _submit(ws, request, source_ws)
     logger.info("Launched run %s (%s) of %s", request.get("runName") or "?", workflow_id, pipeline)
-    return workflow_id
+    return workflow_id, str(request.get("pipeline") or "")
 
 
 def relaunch(
@@ -198,10 +204,13 @@ def _ensure(
         else:
             new_id = yield from _or_find(ctx, lease, new_name, launch(ctx, pipeline, new_opts))
         return RunHandle(workflow_id=new_id, run_name=new_name, action=action)
-    new_id = yield from _or_find(
-        ctx, lease, run_name, launch(ctx, pipeline, opts.with_run_name(run_name))
+    launched = yield from _or_find(
+        ctx, lease, run_name, _launch(ctx, pipeline, opts.with_run_name(run_name))
     )
-    return RunHandle(workflow_id=new_id, run_name=run_name, action="launched")
+    new_id, repository = launched if isinstance(launched, tuple) else (launched, "")
+    return RunHandle(
+        workflow_id=new_id, run_name=run_name, action="launched", repository=repository or None
+    )
 
 
 def _runs_after_flight(ctx: FlowContext, lease: Lease, run_name: str) -> Flow[list[Workflow]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ._exceptions import WorkflowFailedError
 from ._models import Task, TowerModel, Workflow, WorkflowStatus
 
-__all__ = ["FailureReport", "run_url"]
+__all__ = ["FailureReport", "project_name", "run_url"]
 
 _MAX_TASKS_IN_SUMMARY = 10
 
@@ -29,6 +29,24 @@ def run_url(web_url: str, workflow: Workflow) -> str | None:
     if workflow.user_name:
         return f"{base}/user/{workflow.user_name}/watch/{workflow.id}"
     return None
+
+
+def project_name(repository: str) -> str:
+    """The project name Nextflow gives a repository: its path without host and ``.git``
+    (what Tower shows as a run's ``projectName``), for a run not described yet.
+
+    Example:
+        >>> project_name("https://github.com/nf-core/rnaseq.git")
+        'nf-core/rnaseq'
+        >>> project_name("git@gitlab.com:acme/genomics/align"), project_name("nextflow-io/hello")
+        ('acme/genomics/align', 'nextflow-io/hello')
+    """
+    path = repository.strip().rstrip("/").removesuffix(".git")
+    if "://" in path:
+        path = path.split("://", 1)[1].partition("/")[2]
+    elif path.startswith("git@"):
+        path = path.partition(":")[2]
+    return path
 
 
 class FailureReport(TowerModel):

@@ -241,7 +241,7 @@ class RunHandle(TowerModel):
 
     Example:
         >>> RunHandle(workflow_id="abc", run_name="nightly", action="launched").model_dump()
-        {'workflow_id': 'abc', 'run_name': 'nightly', 'action': 'launched'}
+        {'workflow_id': 'abc', 'run_name': 'nightly', 'action': 'launched', 'repository': None}
     """
 
     model_config = ConfigDict(frozen=True)
@@ -250,3 +250,6 @@ class RunHandle(TowerModel):
     workflow_id: str
     run_name: str
     action: RunAction = Field(description="launched, reattached, resumed or relaunched")
+    repository: str | None = Field(
+        None, description="the repository this call launched the run from (None when it did not)"
+    )

@@ -9,7 +9,13 @@ from uuid import UUID
 if TYPE_CHECKING:
     from prefect.context import FlowRunContext, TaskRunContext
 
-__all__ = ["current_flow_run_id", "current_flow_run_labels", "in_run_context", "run_logger"]
+__all__ = [
+    "current_flow_run_id",
+    "current_flow_run_labels",
+    "flow_run_ran_before",
+    "in_run_context",
+    "run_logger",
+]
 
 
 def _task_run_context() -> TaskRunContext | None:
@@ -38,6 +44,18 @@ def current_flow_run_id() -> UUID | None:
     if flow_ctx is not None and flow_ctx.flow_run is not None:
         return flow_ctx.flow_run.id
     return None
+
+
+def flow_run_ran_before() -> bool:
+    """Whether the current flow run ran before this attempt: its ``run_count`` (the attempt's
+    number, read when the attempt starts) is over 1, as after a flow retry or a flow run
+    started again (``prefect flow-run retry``, a crashed run). True without a flow-run
+    context: the safe side for the look-ups it decides.
+    """
+    flow_ctx = _flow_run_context()
+    flow_run = flow_ctx.flow_run if flow_ctx is not None else None
+    count = getattr(flow_run, "run_count", None)
+    return not (isinstance(count, int) and count <= 1)
 
 
 def current_flow_run_labels() -> tuple[str | None, str | None]:

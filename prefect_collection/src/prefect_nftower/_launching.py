@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from ._context import current_flow_run_id, current_flow_run_labels
+from ._context import current_flow_run_id, current_flow_run_labels, flow_run_ran_before
 from ._guard import aguard
 from ._reporting import RunReporter
 
@@ -162,11 +162,15 @@ async def alaunch(
                 pipeline,
                 run_name=name,
                 resume_failed=resume_failed,
-                former_names=[former],
+                former_names=[former] if flow_run_ran_before() else [],
                 **options,
             )
-        workflow = await client.get_workflow(handle.workflow_id)
-        reporter = RunReporter.for_workflow(workflow, client.run_url(workflow))
+        link = client.run_url(handle) if handle.action == "launched" else None
+        if link is not None and handle.repository:
+            reporter = RunReporter.for_launch(handle, link, client.config.workspace_name)
+        else:
+            workflow = await client.get_workflow(handle.workflow_id)
+            reporter = RunReporter.for_workflow(workflow, client.run_url(workflow))
     remember_run(handle.workflow_id, credentials)
     await reporter.alaunched(handle.action)
     return handle, reporter

@@ -18,7 +18,7 @@ from uuid import UUID
 from ._context import current_flow_run_labels, in_run_context, run_logger
 
 if TYPE_CHECKING:
-    from nftower import FailureReport, Progress, Workflow
+    from nftower import FailureReport, Progress, RunHandle, Workflow
 
 __all__ = [
     "RunReporter",
@@ -194,6 +194,22 @@ class RunReporter:
             run_name=workflow.run_name,
             pipeline=workflow.project_name,
             workspace=workspace,
+        )
+
+    @classmethod
+    def for_launch(
+        cls, handle: RunHandle, run_url: str, workspace: tuple[str, str] | None
+    ) -> RunReporter:
+        """A reporter for a run just launched, from what the launch knows (no describe):
+        its project name is the one Nextflow gives the repository launched."""
+        from nftower._reports import project_name
+
+        return cls(
+            workflow_id=handle.workflow_id,
+            run_url=run_url,
+            run_name=handle.run_name,
+            pipeline=project_name(handle.repository) if handle.repository else None,
+            workspace="/".join(workspace) if workspace else None,
         )
 
     @property
