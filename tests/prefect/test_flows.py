@@ -71,11 +71,11 @@ def test_run_pipeline_succeeds_with_artifacts_and_events(
         assert set(artifact.key) <= set("abcdefghijklmnopqrstuvwxyz0123456789-")
 
     names = [e["event"] for e in events]
-    assert names[0] == "nftower.workflow.launched"
-    assert names[-1] == "nftower.workflow.succeeded"
-    assert "nftower.workflow.running" in names
+    assert names[0] == "tower.run.launched"
+    assert names[-1] == "tower.run.succeeded"
+    assert "tower.run.running" in names
     resource = events[-1]["resource"]
-    assert resource["prefect.resource.id"] == f"nftower.workflow.{workflow.id}"
+    assert resource["prefect.resource.id"] == f"tower.run.{workflow.id}"
     assert resource["nftower.workspace"] == f"{emulator.org_name}/{emulator.workspace_name}"
     assert workflow.id in resource["nftower.run-url"]
 
@@ -115,7 +115,7 @@ def test_run_that_does_not_succeed_fails_the_flow_with_the_report(
     assert error.status == status
     assert error.run_url
     assert error.run_url in str(error)
-    assert events[-1]["event"] == f"nftower.workflow.{status.lower()}"
+    assert events[-1]["event"] == f"tower.run.{status.lower()}"
     # ended on Tower's side: nothing for the wait to cancel
     assert not [r for r in requests_of(emulator, token) if r.path.endswith("/cancel")]
     if status == "FAILED":

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from nftower import FailureReport, Task, TowerConfigError, Workflow
 from prefect_nftower._reporting import (
+    EVENT_PREFIX,
     RunReporter,
     artifact_key,
     progress_percent,
     summary_markdown,
 )
 from prefect_nftower._watching import WaitPlan
+from prefect_nftower.datasets import OUTPUTS_EVENT
 
 
 def running(**load: int) -> Workflow:
@@ -78,7 +82,7 @@ def test_event_resource_describes_the_run() -> None:
     )
     resource = RunReporter.for_workflow(workflow, "https://tower/watch/abc").resource()
     assert resource == {
-        "prefect.resource.id": "nftower.workflow.abc",
+        "prefect.resource.id": "tower.run.abc",
         "prefect.resource.name": "nightly",
         "nftower.workflow.id": "abc",
         "nftower.workspace": "acme/prod",
@@ -93,3 +97,23 @@ def test_event_resource_describes_the_run() -> None:
 def test_wait_plan_rejects_bad_timing(poll: float, timeout: float | None, unknown: float) -> None:
     with pytest.raises(TowerConfigError):
         WaitPlan("abc", poll_interval=poll, timeout=timeout, unknown_timeout=unknown)
+
+
+def ui_title(event: str) -> str:
+    """The title Prefect's UI draws for an event name: the `prefect.` prefix dropped, then each
+    word of the name (split at dots, dashes and underscores) capitalised."""
+    for prefix in ("prefect.", "prefect-cloud."):
+        event = event.removeprefix(prefix)
+    return " ".join(word.capitalize() for word in re.split(r"[._-]", event))
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [("failed", "Tower Run Failed"), ("launched", "Tower Run Launched")],
+)
+def test_event_names_read_as_titles_in_the_prefect_ui(name: str, title: str) -> None:
+    assert ui_title(f"{EVENT_PREFIX}.{name}") == title
+
+
+def test_the_outputs_event_reads_as_a_title_too() -> None:
+    assert ui_title(OUTPUTS_EVENT) == "Tower Run Outputs"

@@ -1,7 +1,7 @@
 """What a Tower run shows in Prefect: run-logger lines, artifacts and events.
 
-One `RunReporter` follows one Tower run: a link artifact and a `nftower.workflow.launched`
-event at launch, a `nftower.workflow.<status>` event and one log line per status change,
+One `RunReporter` follows one Tower run: a link artifact and a `tower.run.launched`
+event at launch, a `tower.run.<status>` event and one log line per status change,
 a progress artifact fed from Tower's task counts, and a markdown summary at the end.
 Artifacts need a flow or task run; events go out wherever Prefect can send them.
 Reporting never fails the run: a Prefect API hiccup is logged and skipped.
@@ -30,7 +30,7 @@ __all__ = [
     "task_counts",
 ]
 
-EVENT_PREFIX = "nftower.workflow"
+EVENT_PREFIX = "tower.run"
 _KEY_CHARS = re.compile(r"[^a-z0-9]+")
 
 
@@ -238,7 +238,7 @@ class RunReporter:
         return resource
 
     def emit(self, name: str, payload: dict[str, Any]) -> None:
-        """Emit `nftower.workflow.<name>` with the run as resource (best effort)."""
+        """Emit `tower.run.<name>` with the run as resource (best effort)."""
         from prefect.events import emit_event
 
         try:

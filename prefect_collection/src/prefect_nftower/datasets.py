@@ -46,7 +46,7 @@ __all__ = [
 
 #: The run files `save_run_files` fetches, by kind.
 RUN_FILES = {"log": "nf-{id}.log", "txt": "nf-{id}.txt", "timeline": "timeline-{id}.html"}
-OUTPUTS_EVENT = "nftower.workflow.outputs"
+OUTPUTS_EVENT = "tower.run.outputs"
 
 
 # upload ----------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def _emit_outputs_event(workflow_id: str, locations: list[str], work_dir: str | 
 
     emit_event(
         event=OUTPUTS_EVENT,
-        resource={"prefect.resource.id": f"nftower.workflow.{workflow_id}"},
+        resource={"prefect.resource.id": f"tower.run.{workflow_id}"},
         payload={"workflow_id": workflow_id, "outputs": locations, "work_dir": work_dir},
     )
 
@@ -218,7 +218,7 @@ async def amaterialize_outputs(
 def materialize_outputs(credentials: TowerCredentials, workflow: str | Workflow) -> list[str]:
     """Record the run's output locations (its `outdir`-like params) as Prefect assets
     materialized by the run, with its id and URL as metadata; Prefect versions without the
-    asset API get an `nftower.workflow.outputs` event instead.
+    asset API get a `tower.run.outputs` event instead.
 
     Args:
         credentials: Tower credentials block.

@@ -95,7 +95,7 @@ def run_pipeline(
 
     One launch per flow run (a retry reattaches), polling in one task run, the Tower run
     cancelled on timeout or flow cancellation (unless `cancel_on_exit=False`), a link,
-    progress and summary artifact, and `nftower.workflow.*` events. A run that ends
+    progress and summary artifact, and `tower.run.*` events. A run that ends
     FAILED or CANCELLED fails the flow with `nftower.WorkflowFailedError`: status, run
     URL, error message and failed tasks.
 

@@ -116,7 +116,7 @@ def launch_workflow(
     The result is cached per flow run and the Tower run gets a deterministic name, so a
     task or flow retry reattaches to the run already started (a FAILED one is resumed
     with `resume_failed=True`) instead of launching again. There are no blind retries.
-    A link artifact with the run page and a `nftower.workflow.launched` event follow.
+    A link artifact with the run page and a `tower.run.launched` event follow.
 
     Args:
         credentials: Tower credentials block.
@@ -208,7 +208,7 @@ def wait_for_workflow(
 
     Status checks go through the process's shared poller (`nftower.monitor`, one per API
     URL, token and workspace), so many concurrent waits cost about what one costs. Logs only
-    status changes; emits `nftower.workflow.<status>` events, keeps a progress
+    status changes; emits `tower.run.<status>` events, keeps a progress
     artifact current and writes a markdown summary at the end. A run that ends FAILED or
     CANCELLED (or UNKNOWN for `unknown_timeout` seconds) raises
     `nftower.WorkflowFailedError` with status, run URL, error message and failed tasks,
