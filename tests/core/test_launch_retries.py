@@ -112,3 +112,19 @@ def test_a_500_that_persists_on_the_lookup_launches_nothing(
     assert caught.value.error_id  # Tower's "Oops..." carries one
     assert "Oops... Unable to process request" in str(caught.value)
     assert tower_emulator.launches == []
+
+
+def test_the_retry_warnings_of_a_500_count_its_own_attempts(
+    tower: Any,
+    tower_emulator: TowerEmulator,
+    fast_sleep: list[float],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    tower_emulator.inject("status", method="GET", path=RUNS_PATH, status=500, times=None)
+    with caplog.at_level(logging.WARNING, logger="nftower"), pytest.raises(ServerError):
+        tower.ensure_run("hello", run_name="lookup-down-counted")
+    retries = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Retrying")]
+    total = MAX_500_RETRIES + 1  # not the 6 attempts that a 503 gets
+    assert len(retries) == MAX_500_RETRIES, retries
+    for number, line in enumerate(retries, 1):
+        assert f"(attempt {number} of {total} failed)" in line, line

@@ -5,8 +5,9 @@ One browser session, in order: create a ``tower`` connection in the form and pre
 button; trigger the example DAG from its page (with "Unpause on trigger", which also starts
 the latest scheduled run); read the launch task's log (run URL, its counts, success line);
 follow the "Tower run" extra link to the emulator's run page; trigger a DAG whose 45 s run
-fails and read its progress lines and failure report in its log. Screenshots: see
-``browser_support``.
+fails and read its progress lines and failure report in its log; trigger a DAG whose launch
+meets a Tower API error that does not go away and read the Error ID in its log. Screenshots:
+see ``browser_support``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 EXAMPLE_DAG = "nightly_rnaseq"
 FAILING_DAG = "tower_failure_demo"
+API_ERROR_DAG = "tower_api_error_demo"
 
 
 @dataclass
@@ -50,7 +52,7 @@ class AirflowUI:
 def ui(standalone: Standalone) -> Iterator[AirflowUI]:
     """A browser on the session's Airflow, its DAGs paused (as a new DAG is, and as the
     REST tests that may have run first did not leave them)."""
-    for dag_id in (EXAMPLE_DAG, FAILING_DAG):
+    for dag_id in (EXAMPLE_DAG, FAILING_DAG, API_ERROR_DAG):
         until(
             f"the DAG {dag_id} to be parsed",
             lambda dag_id=dag_id: standalone.api.get(f"/dags/{dag_id}").status_code == 200 or None,
@@ -226,3 +228,23 @@ def test_a_failed_run_shows_its_report_in_the_task_log(ui: AirflowUI) -> None:
     assert "/watch/" in text  # the run page
     assert re.search(r"  - \S.*: exit \d+, workdir ", text), text  # a failed task named
     save_screenshot(ui.driver, "airflow-failed-task-log")
+
+
+def test_an_api_error_shows_its_error_id_in_the_task_log(ui: AirflowUI) -> None:
+    emulator = ui.standalone.emulator
+    pipeline_id = emulator.add_pipeline("broken-rnaseq", "https://github.com/nf-core/rnaseq")
+    saved_launch = rf"^/pipelines/{pipeline_id}/launch$"
+    launches = len(emulator.launches)
+    emulator.inject("status", method="GET", path=saved_launch, times=None, status=500)
+    try:
+        run_id = _trigger(ui, API_ERROR_DAG)
+        assert _finished(ui, API_ERROR_DAG, run_id)["state"] == "failed"
+        text = _task_log_text(ui, API_ERROR_DAG, run_id, "rnaseq", "Error ID")
+    finally:
+        emulator.clear_faults()
+    # the status, the operation, the server's message and its Error ID; no launch was made
+    assert "500 GET /pipelines/{pipelineId}/launch: Oops... Unable to process request" in text
+    assert re.search(r"\(Error ID: [A-Za-z0-9]{22}\)", text), text
+    assert len(emulator.launches) == launches
+    assert emulator.token not in ui.driver.page_source
+    save_screenshot(ui.driver, "airflow-api-error-task-log")

@@ -39,7 +39,7 @@ from ._flows import Emit, Flow, FlowContext, Notify, Shared, Sleep
 from ._models import Workflow
 from ._reports import run_url
 from ._resources import RunHandle
-from ._retry import decide
+from ._retry import attempts_allowed, decide
 from ._secrets import redact
 from ._tls import FIX_HINT, TrustedCAs, cert_failure, trusted_cas, warn_unverified
 from ._version import __version__
@@ -364,7 +364,7 @@ class BaseTowerClient(Generic[TransportT, HttpT]):
                 delay,
                 capped if asked and asked > delay else "",
                 attempt,
-                self._config.max_retries + 1,
+                attempts_allowed(error, self._config.max_retries),
                 error,
             )
         return delay

@@ -41,6 +41,7 @@ __all__ = [
     "MAX_500_RETRIES",
     "RETRY_AFTER_CAP",
     "RETRY_STATUSES",
+    "attempts_allowed",
     "backoff",
     "decide",
     "parse_retry_after",
@@ -101,6 +102,22 @@ def backoff(
     """
     delay: float = min(cap, base * 2.0 ** max(0, attempt - 1))
     return delay * (1.0 - 0.25 * float(rand()))
+
+
+def attempts_allowed(error: TowerError, max_retries: int) -> int:
+    """How many attempts a call gets in all when it keeps failing as ``error`` did (a 500 gets
+    fewer retries than a 503), for the "attempt N of M failed" log line.
+
+    Example:
+        >>> from nftower._api_errors import api_error
+        >>> attempts_allowed(api_error(500, "GET /workflow", "Oops..."), max_retries=5)
+        3
+        >>> attempts_allowed(api_error(503, "GET /workflow", "busy"), max_retries=5)
+        6
+    """
+    if isinstance(error, TowerAPIError) and error.status_code == 500:
+        return min(max_retries, MAX_500_RETRIES) + 1
+    return max_retries + 1
 
 
 def decide(
