@@ -31,7 +31,9 @@ def _verdict(rows: list[dict[str, Any]]) -> str:
         return ", ".join(f"{r['orchestrator']} ({r[key]})" for r in chosen) or "none"
 
     twice = sum(r["run_names_launched_twice"] for r in rows)
-    launched = "Every run name was launched once" if not twice else f"{twice} launched twice"
+    launched = (
+        "Every run name was launched once" if not twice else f"{twice} run names launched twice"
+    )
     no_429 = all(r["server_429"] == 0 for r in rows)
     after = "ratio_after_startup"
     return (

@@ -106,7 +106,8 @@ def backoff(
 
 def attempts_allowed(error: TowerError, max_retries: int) -> int:
     """How many attempts a call gets in all when it keeps failing as ``error`` did (a 500 gets
-    fewer retries than a 503), for the "attempt N of M failed" log line.
+    fewer retries than a 503): the bound :func:`decide` keeps, and the M of the log line
+    "attempt N of M failed".
 
     Example:
         >>> from nftower._api_errors import api_error
@@ -149,7 +150,7 @@ def decide(
         >>> decide(launch(1, {}), 1, refused, max_retries=5, rand=lambda: 0.0)
         0.5
     """
-    if attempt > max_retries:
+    if attempt >= attempts_allowed(error, max_retries):
         return None
     if isinstance(error, TowerConnectionError):
         if error.request_sent and not call.idempotent:
@@ -157,7 +158,7 @@ def decide(
         return backoff(attempt, rand=rand)
     if isinstance(error, TowerAPIError):
         status = error.status_code
-        if status == 500 and call.idempotent and attempt <= MAX_500_RETRIES:
+        if status == 500 and call.idempotent:
             return backoff(attempt, rand=rand)
         if status not in RETRY_STATUSES or (status != 429 and not call.idempotent):
             return None
